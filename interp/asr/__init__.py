@@ -1,0 +1,1 @@
+"""Speech recognition: the LocalAgreement streaming core and the faster-whisper adapter."""

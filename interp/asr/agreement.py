@@ -1,0 +1,95 @@
+"""LocalAgreement-2: commit the words two consecutive hypotheses agree on (sans-I/O).
+
+This is the policy of Macháček et al. (whisper_streaming), written anew from its
+description: each pass over the growing buffer yields a hypothesis; the longest
+common prefix of this hypothesis and the previous one, beyond what is already
+committed, is committed and never taken back.  Words that reach back into committed
+time are dropped, as is a repeat of the committed tail at the seam.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ..events import Word
+
+_SEAM_TOLERANCE_S = 0.1
+_MAX_SEAM_NGRAM = 5
+
+
+def normalise(text: str) -> str:
+    """Word identity for agreement: case, punctuation and spacing do not count."""
+    kept = (ch for ch in text.casefold() if not unicodedata.category(ch).startswith(("P", "Z")))
+    return "".join(kept)
+
+
+class LocalAgreement:
+    """Hypothesis buffer with LocalAgreement-2 commits."""
+
+    def __init__(self) -> None:
+        self.committed_end = 0.0
+        """End time of the last committed word."""
+        self._recent: list[Word] = []
+        self._previous: list[Word] = []
+
+    @property
+    def tentative(self) -> list[Word]:
+        """Words of the latest hypothesis not yet committed."""
+        return list(self._previous)
+
+    def insert(self, words: list[Word]) -> list[Word]:
+        """Take a new hypothesis (absolute times); return the words it commits."""
+        fresh = [w for w in words if w.start > self.committed_end - _SEAM_TOLERANCE_S]
+        fresh = self._drop_seam_repeat(fresh)
+        agreed = 0
+        while (
+            agreed < len(fresh)
+            and agreed < len(self._previous)
+            and normalise(fresh[agreed].text) == normalise(self._previous[agreed].text)
+            and normalise(fresh[agreed].text)
+        ):
+            agreed += 1
+        committed = [self._settled_version(fresh, self._previous, index) for index in range(agreed)]
+        self._previous = fresh[agreed:]
+        self._remember(committed)
+        return committed
+
+    def flush(self) -> list[Word]:
+        """Commit whatever the last hypothesis still holds (end of an utterance)."""
+        committed = [w for w in self._previous if normalise(w.text)]
+        self._previous = []
+        self._remember(committed)
+        return committed
+
+    def forget_tentative(self, before: float | None = None) -> None:
+        """Drop uncommitted words, or only those starting before ``before`` (trimmed audio)."""
+        if before is None:
+            self._previous = []
+        else:
+            self._previous = [w for w in self._previous if w.start >= before]
+
+    @staticmethod
+    def _settled_version(fresh: list[Word], previous: list[Word], index: int) -> Word:
+        # Whisper ends a hypothesis with a full stop where the audio stops; a version
+        # of the word that had more words after it is the better-informed one.
+        newest = fresh[index]
+        if index == len(fresh) - 1 and index < len(previous) - 1:
+            older = previous[index]
+            return Word(newest.start, newest.end, older.text, newest.probability)
+        return newest
+
+    def _remember(self, committed: list[Word]) -> None:
+        if committed:
+            self.committed_end = max(self.committed_end, committed[-1].end)
+            self._recent = (self._recent + committed)[-_MAX_SEAM_NGRAM:]
+
+    def _drop_seam_repeat(self, fresh: list[Word]) -> list[Word]:
+        """Drop a prefix of ``fresh`` that repeats the last committed n words."""
+        if not fresh or not self._recent or abs(fresh[0].start - self.committed_end) >= 1.0:
+            return fresh
+        for size in range(min(len(self._recent), len(fresh), _MAX_SEAM_NGRAM), 0, -1):
+            tail = [normalise(w.text) for w in self._recent[-size:]]
+            head = [normalise(w.text) for w in fresh[:size]]
+            if tail == head:
+                return fresh[size:]
+        return fresh

@@ -1,0 +1,26 @@
+"""What the streaming core needs of a speech recogniser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..audio.pcm import Samples
+from ..events import Word
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One recognition pass over a buffer; word times are relative to the buffer start."""
+
+    words: tuple[Word, ...]
+    language: str
+    language_probability: float = 1.0
+
+
+class Recognizer(Protocol):
+    """Transcribes a buffer of 16 kHz mono audio into timed words (blocking)."""
+
+    def transcribe(self, audio: Samples, *, language: str | None, prompt: str) -> Hypothesis:
+        """Recognise ``audio``; ``language`` None means detect it."""
+        ...

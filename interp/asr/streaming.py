@@ -1,0 +1,271 @@
+"""The streaming recogniser: voice detection, LocalAgreement and sentence finals.
+
+Sans-I/O: audio goes in through :meth:`StreamingTranscriber.feed`, events come out.
+It owns no thread, socket or clock; time is counted in samples.  The recogniser and
+the speech-probability model are injected, and since they block, the whole object
+lives on one worker thread (see :mod:`interp.pipeline.workers`).
+
+How an utterance flows:
+
+* Silero scores every 32 ms window; the segmenter opens an utterance at speech onset
+  (keeping ``speech_pad_ms`` of audio before it) and closes it after
+  ``min_silence_ms`` of silence.  Audio outside utterances never reaches Whisper,
+  which is the first guard against text on silence, noise and applause.
+* While speech goes on, once ``step_ms`` of new audio has arrived, the buffer is
+  recognised again.  Words two consecutive passes agree on are committed.
+* Committed words gather in the open segment.  A sentence end closes it as a
+  ``CommittedSegment`` (a final); so does the end of the utterance, which commits
+  whatever the last pass still held.
+* After each final the buffer is trimmed to the end of the sentence once it is long
+  enough, and always before it passes ``max_buffer_s``: memory stays flat.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ..audio.pcm import SampleBuffer, Samples
+from ..config import SAMPLE_RATE, AsrSettings, VadSettings
+from ..events import CommittedSegment, PartialText, TextEvent, Word, join_words
+from ..vad.base import WINDOW_SAMPLES, SpeechProbModel
+from ..vad.segmenter import VadSegmenter
+from .agreement import LocalAgreement
+from .base import Recognizer
+from .guards import cut_repetition_loop, ends_sentence
+
+TRIM_AFTER_S = 6.0
+"""A buffer longer than this is trimmed at each sentence end."""
+
+
+class StreamingTranscriber:
+    """Audio in, partial and committed text out."""
+
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        speech_prob: SpeechProbModel,
+        asr: AsrSettings,
+        vad: VadSettings,
+        prompt_prefix: str = "",
+    ) -> None:
+        self._recognizer = recognizer
+        self._speech_prob = speech_prob
+        self._asr = asr
+        self._segmenter = VadSegmenter(vad)
+        self._prompt_prefix = prompt_prefix.strip()
+        self._pad_windows = max(0, round(vad.speech_pad_ms * SAMPLE_RATE / 1000 / WINDOW_SAMPLES))
+        self._min_speech_samples = vad.min_speech_ms * SAMPLE_RATE // 1000
+        self._step_samples = asr.step_ms * SAMPLE_RATE // 1000
+        self._first_pass_samples = asr.first_pass_ms * SAMPLE_RATE // 1000
+        self._max_buffer_samples = int(asr.max_buffer_s * SAMPLE_RATE)
+        self._buffer = SampleBuffer()
+        self._agreement = LocalAgreement()
+        self._history: deque[Word] = deque(maxlen=200)
+        self.next_segment = 0
+        """Index the next segment will get; indices count up through the session."""
+        self.fed_samples = 0
+        self.passes = 0
+        """Recognition passes run so far (for measurements)."""
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._window_index = 0
+        self._preroll: deque[Samples] = deque(maxlen=self._pad_windows or 1)
+        self._reset_utterance()
+
+    # -- public ------------------------------------------------------------------
+
+    @property
+    def in_speech(self) -> bool:
+        return self._segmenter.in_speech
+
+    @property
+    def buffer_seconds(self) -> float:
+        """Audio held for recognition now (the memory the core keeps)."""
+        return len(self._buffer) / SAMPLE_RATE
+
+    def feed(self, audio: Samples) -> list[TextEvent]:
+        """Consume the next samples of the session; return the events they cause."""
+        self.fed_samples += len(audio)
+        data = np.concatenate([self._pending, np.asarray(audio, dtype=np.float32)])
+        count = len(data) // WINDOW_SAMPLES
+        windows = data[: count * WINDOW_SAMPLES].reshape(count, WINDOW_SAMPLES)
+        self._pending = data[count * WINDOW_SAMPLES :].copy()
+        events: list[TextEvent] = []
+        probabilities = self._speech_prob.probabilities(windows) if count else []
+        for window, probability in zip(windows, probabilities, strict=True):
+            was_in_speech = self._segmenter.in_speech
+            boundary = self._segmenter.feed(float(probability))
+            if boundary is not None and boundary.started:
+                self._open_utterance(window)
+            elif was_in_speech:
+                self._buffer.append(window)
+                if boundary is not None:
+                    events += self._close_utterance(boundary.window * WINDOW_SAMPLES)
+            else:
+                self._preroll.append(window.copy())
+            self._window_index += 1
+        if self._segmenter.in_speech and self._pass_due():
+            events += self._recognise(final=False)
+        return events
+
+    def flush(self) -> list[TextEvent]:
+        """End of the stream: close any open utterance."""
+        if self._segmenter.in_speech:
+            self._buffer.append(self._pending)
+            self._pending = np.zeros(0, dtype=np.float32)
+            events = self._close_utterance(self._buffer.end_sample)
+            self._segmenter.reset()
+            return events
+        return []
+
+    # -- utterances --------------------------------------------------------------
+
+    def _reset_utterance(self) -> None:
+        self._language: str | None = self._asr.language
+        self._open_words: list[Word] = []
+        self._last_partial = ""
+        self._speech_start_sample = 0
+        self._last_pass_sample = 0
+        self._agreement.forget_tentative()
+
+    def _open_utterance(self, window: Samples) -> None:
+        preroll = list(self._preroll) if self._pad_windows else []
+        self._buffer.reset((self._window_index - len(preroll)) * WINDOW_SAMPLES)
+        for previous in preroll:
+            self._buffer.append(previous)
+        self._buffer.append(window)
+        self._preroll.clear()
+        self._speech_start_sample = self._window_index * WINDOW_SAMPLES
+        self._last_pass_sample = self._speech_start_sample
+
+    def _close_utterance(self, speech_end_sample: int) -> list[TextEvent]:
+        long_enough = speech_end_sample - self._speech_start_sample >= self._min_speech_samples
+        events = self._recognise(final=True) if long_enough or self._open_words else []
+        self._buffer.reset(self._buffer.end_sample)
+        self._reset_utterance()
+        return events
+
+    def _pass_due(self) -> bool:
+        heard = self._buffer.end_sample - self._speech_start_sample
+        if heard < self._first_pass_samples:
+            return False
+        if self._last_pass_sample == self._speech_start_sample:
+            return True  # the first pass of the utterance
+        return self._buffer.end_sample - self._last_pass_sample >= self._step_samples
+
+    # -- recognition -------------------------------------------------------------
+
+    def _prompt(self) -> str:
+        buffer_start = self._buffer.start_sample / SAMPLE_RATE
+        context = join_words([w for w in self._history if w.end <= buffer_start])
+        context = context[-self._asr.prompt_chars :]
+        return f"{self._prompt_prefix} {context}".strip()
+
+    def _recognise(self, final: bool) -> list[TextEvent]:
+        self.passes += 1
+        self._last_pass_sample = self._buffer.end_sample
+        offset = self._buffer.start_sample / SAMPLE_RATE
+        hypothesis = self._recognizer.transcribe(
+            self._buffer.view().copy(), language=self._language, prompt=self._prompt()
+        )
+        words = [
+            Word(w.start + offset, w.end + offset, w.text, w.probability)
+            for w in cut_repetition_loop(list(hypothesis.words))
+        ]
+        committed = self._agreement.insert(words)
+        if final:
+            committed += self._agreement.flush()
+        if committed and self._language is None:
+            self._language = hypothesis.language  # one language per utterance
+        language = self._language or hypothesis.language
+        self._open_words += committed
+        self._history.extend(committed)
+        events: list[TextEvent] = self._cut_sentences(language, final)
+        if not final:
+            partial = self._partial(language)
+            if partial is not None:
+                events.append(partial)
+            self._bound_buffer(language, events)
+        return events
+
+    def _emitted_at(self) -> float:
+        return self.fed_samples / SAMPLE_RATE
+
+    def _final(self, words: list[Word], language: str) -> CommittedSegment | None:
+        text = join_words(words)
+        if not any(ch.isalnum() for ch in text):
+            return None
+        segment = CommittedSegment(
+            segment=self.next_segment,
+            lang=language,
+            text=text,
+            start=round(words[0].start, 3),
+            end=round(words[-1].end, 3),
+            emitted_at=round(self._emitted_at(), 3),
+            words=tuple(words),
+        )
+        self.next_segment += 1
+        self._last_partial = ""
+        return segment
+
+    def _cut_sentences(self, language: str, final: bool) -> list[TextEvent]:
+        events: list[TextEvent] = []
+        cut = 0
+        for index, word in enumerate(self._open_words):
+            if ends_sentence(word):
+                event = self._final(self._open_words[cut : index + 1], language)
+                if event is not None:
+                    events.append(event)
+                cut = index + 1
+        if final and cut < len(self._open_words):
+            event = self._final(self._open_words[cut:], language)
+            if event is not None:
+                events.append(event)
+            cut = len(self._open_words)
+        if cut:
+            sentence_end = self._open_words[cut - 1].end
+            self._open_words = self._open_words[cut:]
+            if not final and self._buffer.end_sample - self._buffer.start_sample > (
+                TRIM_AFTER_S * SAMPLE_RATE
+            ):
+                self._trim_at(sentence_end)
+        return events
+
+    def _partial(self, language: str) -> PartialText | None:
+        stable = join_words(self._open_words)
+        words = self._open_words + self._agreement.tentative
+        text = join_words(words)
+        if not text or text == self._last_partial or not any(ch.isalnum() for ch in text):
+            return None
+        self._last_partial = text
+        return PartialText(
+            segment=self.next_segment,
+            lang=language,
+            text=text,
+            stable_chars=len(stable),
+            start=round(words[0].start, 3),
+            end=round(words[-1].end, 3),
+            emitted_at=round(self._emitted_at(), 3),
+        )
+
+    def _bound_buffer(self, language: str, events: list[TextEvent]) -> None:
+        """Keep the buffer under ``max_buffer_s`` even when no sentence ends."""
+        if len(self._buffer) < self._max_buffer_samples:
+            return
+        if self._open_words:
+            # A run-on sentence: close what is committed so far as its own final.
+            last_end = self._open_words[-1].end
+            event = self._final(self._open_words, language)
+            if event is not None:
+                events.append(event)
+            self._open_words = []
+            self._trim_at(last_end)
+        if len(self._buffer) >= self._max_buffer_samples:
+            # Nothing commits (music, noise taken for speech): keep the recent half.
+            keep_from = self._buffer.end_sample - self._max_buffer_samples // 2
+            self._trim_at(keep_from / SAMPLE_RATE)
+
+    def _trim_at(self, seconds: float) -> None:
+        self._buffer.trim_before(int(seconds * SAMPLE_RATE))
+        self._agreement.forget_tentative(before=seconds)

@@ -1,0 +1,185 @@
+"""The one configuration object: a TOML file, then ``INTERP_*`` variables, then flags.
+
+Every default lives here and nowhere else.  ``load()`` is called once, in
+:func:`interp.cli.main`, and the frozen :class:`Settings` is passed down explicitly.
+Nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+from .languages import check_speech_language
+
+SAMPLE_RATE = 16_000
+"""Audio inside interp is always 16 kHz mono float32."""
+
+Task = Literal["transcribe", "translate"]
+
+
+def _default_models_dir() -> Path:
+    # A checkout keeps its models beside the package, in the repository's models/.
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSettings:
+    chunk_ms: int = 100
+    """Size of the chunks a source delivers."""
+    queue_chunks: int = 600
+    """Bound of the queue between a source and recognition (60 s at 100 ms)."""
+    device_retry_s: float = 30.0
+    """How long a vanished capture device is waited for before giving up."""
+
+
+@dataclass(frozen=True, slots=True)
+class VadSettings:
+    threshold: float = 0.5
+    """Speech probability above which speech starts."""
+    neg_threshold: float = 0.35
+    """Speech probability below which silence is counted."""
+    min_silence_ms: int = 600
+    """Silence that ends an utterance."""
+    speech_pad_ms: int = 300
+    """Audio kept before the detected onset, so first syllables are not clipped."""
+    min_speech_ms: int = 250
+    """Utterances shorter than this are dropped as clicks and knocks."""
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSettings:
+    model: str = "whisper-base"
+    """A catalogue name (see ``interp models list``) or a CTranslate2 Whisper directory."""
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    """0 means every core."""
+    language: str | None = None
+    """None detects the language per utterance."""
+    task: Task = "transcribe"
+    stream_beam_size: int = 1
+    offline_beam_size: int = 5
+    offline_batch_size: int = 8
+    step_ms: int = 700
+    """New audio needed before another streaming pass."""
+    first_pass_ms: int = 500
+    """Speech needed before the first pass of an utterance."""
+    max_buffer_s: float = 15.0
+    """The audio buffer is trimmed before it grows past this."""
+    prompt_chars: int = 200
+    """Committed text, beyond the buffer, given to the model as context."""
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    min_word_probability: float = 0.05
+    """Words the model itself barely believes are dropped as noise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    vad: VadSettings = field(default_factory=VadSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    models_dir: Path = field(default_factory=_default_models_dir)
+    glossary: Path | None = None
+
+
+_SECTIONS = {"audio": AudioSettings, "vad": VadSettings, "asr": AsrSettings}
+
+
+def _coerce(name: str, raw: Any, current: Any) -> Any:
+    """Convert a TOML or environment value to the type of the default it replaces."""
+    if raw is None or current is None:
+        return raw
+    try:
+        if isinstance(current, bool):
+            if isinstance(raw, str):
+                return raw.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(raw)
+        if isinstance(current, int):
+            return int(raw)
+        if isinstance(current, float):
+            return float(raw)
+        if isinstance(current, Path):
+            return Path(raw).expanduser()
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: {raw!r} is not a valid value") from exc
+
+
+def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    """Apply ``{"asr.language": "fr", "models_dir": ...}`` style overrides."""
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    top: dict[str, Any] = {}
+    for key, raw in overrides.items():
+        section, _, name = key.rpartition(".")
+        if section:
+            if section not in _SECTIONS:
+                raise ConfigError(f"unknown setting section {section!r} in {key!r}")
+            target = getattr(settings, section)
+            if name not in {f.name for f in dataclasses.fields(target)}:
+                raise ConfigError(f"unknown setting {key!r}")
+            sections[section][name] = _coerce(key, raw, getattr(target, name))
+        else:
+            if name not in {f.name for f in dataclasses.fields(settings)}:
+                raise ConfigError(f"unknown setting {key!r}")
+            current = getattr(settings, name)
+            top[name] = _coerce(key, raw, current if current is not None else Path())
+    replaced = {
+        name: dataclasses.replace(getattr(settings, name), **values)
+        for name, values in sections.items()
+        if values
+    }
+    return dataclasses.replace(settings, **replaced, **top)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def load(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults, then the TOML file, then ``INTERP_*``, then flags.
+
+    Environment variables name a setting with ``__`` between section and key, for
+    example ``INTERP_ASR__LANGUAGE=fr`` or ``INTERP_MODELS_DIR=/srv/models``.
+
+    Raises:
+        ConfigError: the file is unreadable or a value is invalid.
+    """
+    settings = Settings()
+    if path is not None:
+        try:
+            table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"configuration file not found: {path}") from exc
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {path}: {exc}") from exc
+        settings = _apply(settings, _flatten(table))
+    env = os.environ if environ is None else environ
+    from_env = {
+        key[len("INTERP_") :].lower().replace("__", "."): value
+        for key, value in env.items()
+        if key.startswith("INTERP_") and not key.startswith("INTERP_TESTS_")
+    }
+    settings = _apply(settings, from_env)
+    settings = _apply(settings, {k: v for k, v in (overrides or {}).items() if v is not None})
+    language = check_speech_language(settings.asr.language)
+    if settings.asr.task not in ("transcribe", "translate"):
+        raise ConfigError(f"unknown task {settings.asr.task!r}: use transcribe or translate")
+    return dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, language=language))

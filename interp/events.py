@@ -1,0 +1,74 @@
+"""Domain events produced by the streaming core.
+
+The core knows nothing of sessions or sequence numbers: it speaks in segments of
+session audio.  :mod:`interp.wire` stamps these with a session id and ``seq`` to make
+the v1 wire messages shared by the CLI, the server and the archive.
+
+Times are float seconds of session audio.  ``emitted_at`` is the amount of session
+audio that had been fed when the event was produced; shells that know the real clock
+(live capture, simulated real time) replace it with their own reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word with its session-audio times."""
+
+    start: float
+    end: float
+    text: str
+    """Text as the model spells it, leading space included (none in Chinese or Japanese)."""
+    probability: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PartialText:
+    """Unstable text of the open segment; replaced by the next partial or by its final."""
+
+    segment: int
+    lang: str
+    text: str
+    stable_chars: int
+    """Length of the prefix of ``text`` that is already committed and will not change."""
+    start: float
+    end: float
+    emitted_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedSegment:
+    """A closed segment: never changed nor withdrawn."""
+
+    segment: int
+    lang: str
+    text: str
+    start: float
+    end: float
+    emitted_at: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """Voice detection saw speech begin at ``time`` (seconds of session audio)."""
+
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEnded:
+    """Voice detection saw speech end at ``time``."""
+
+    time: float
+
+
+TextEvent = PartialText | CommittedSegment
+
+
+def join_words(words: tuple[Word, ...] | list[Word]) -> str:
+    """Join model words into display text (they carry their own leading spaces)."""
+    return "".join(word.text for word in words).strip()

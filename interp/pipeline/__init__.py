@@ -1,0 +1,1 @@
+"""Thin shells that drive the sans-I/O cores: worker threads, clocks and sources."""

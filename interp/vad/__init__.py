@@ -1,0 +1,1 @@
+"""Voice detection: a speech-probability model and a sans-I/O segmenter."""
