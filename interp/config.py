@@ -66,6 +66,8 @@ class AsrSettings:
     stream_beam_size: int = 1
     offline_beam_size: int = 5
     offline_batch_size: int = 8
+    offline_chunk_s: int = 10
+    """Longest window of speech decoded at once offline."""
     step_ms: int = 700
     """New audio needed before another streaming pass."""
     first_pass_ms: int = 500

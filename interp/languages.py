@@ -19,9 +19,11 @@ def check_speech_language(code: str | None) -> str | None:
     Raises:
         ConfigError: the code is not one Whisper knows.
     """
-    if code is None or code == "auto":
+    if code is None:
         return None
     normalised = code.strip().lower()
+    if normalised == "auto":
+        return None
     if normalised not in WHISPER_LANGUAGES:
         raise ConfigError(
             f"unknown language {code!r}: use 'auto' or a two-letter code the speech "

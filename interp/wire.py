@@ -65,11 +65,11 @@ def decode(raw: str | bytes) -> Message:
         raise ProtocolError(f"not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ProtocolError("a message must be a JSON object")
-    if data.get("v") != VERSION:
+    if type(data.get("v")) is not int or data["v"] != VERSION:  # JSON true is not 1
         raise ProtocolError(f"unsupported message version {data.get('v')!r}; expected {VERSION}")
     if data.get("type") not in _TYPES:
         raise ProtocolError(f"unknown message type {data.get('type')!r}")
-    if not isinstance(data.get("session"), str) or not isinstance(data.get("seq"), int):
+    if not isinstance(data.get("session"), str) or type(data.get("seq")) is not int:
         raise ProtocolError("a message needs a string 'session' and an integer 'seq'")
     known = {k: v for k, v in data.items() if k in _FIELDS}
     extra = {k: v for k, v in data.items() if k not in _FIELDS}

@@ -39,7 +39,13 @@ class LocalAgreement:
 
     def insert(self, words: list[Word]) -> list[Word]:
         """Take a new hypothesis (absolute times); return the words it commits."""
-        fresh = [w for w in words if w.start > self.committed_end - _SEAM_TOLERANCE_S]
+        # A word of punctuation alone can never be agreed on by normalised text, and
+        # would block every commit after it.
+        fresh = [
+            w
+            for w in words
+            if w.start > self.committed_end - _SEAM_TOLERANCE_S and normalise(w.text)
+        ]
         fresh = self._drop_seam_repeat(fresh)
         agreed = 0
         while (
@@ -60,6 +66,11 @@ class LocalAgreement:
         self._previous = []
         self._remember(committed)
         return committed
+
+    def new_utterance(self) -> None:
+        """Speech resumed after a pause: its audio cannot overlap what was committed."""
+        self._previous = []
+        self._recent = []
 
     def forget_tentative(self, before: float | None = None) -> None:
         """Drop uncommitted words, or only those starting before ``before`` (trimmed audio)."""

@@ -15,7 +15,10 @@ class Hypothesis:
 
     words: tuple[Word, ...]
     language: str
+    """The language spoken (detected, or the one asked for)."""
     language_probability: float = 1.0
+    text_language: str | None = None
+    """The language of the words, when not the spoken one (English when translating)."""
 
 
 class Recognizer(Protocol):

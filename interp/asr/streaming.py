@@ -102,8 +102,9 @@ class StreamingTranscriber:
                 self._buffer.append(window)
                 if boundary is not None:
                     events += self._close_utterance(boundary.window * WINDOW_SAMPLES)
-            else:
-                self._preroll.append(window.copy())
+            # Always kept, so speech that starts right as an utterance closes still
+            # gets its padding from the closing silence.
+            self._preroll.append(window.copy())
             self._window_index += 1
         if self._segmenter.in_speech and self._pass_due():
             events += self._recognise(final=False)
@@ -127,7 +128,7 @@ class StreamingTranscriber:
         self._last_partial = ""
         self._speech_start_sample = 0
         self._last_pass_sample = 0
-        self._agreement.forget_tentative()
+        self._agreement.new_utterance()
 
     def _open_utterance(self, window: Samples) -> None:
         preroll = list(self._preroll) if self._pad_windows else []
@@ -135,7 +136,6 @@ class StreamingTranscriber:
         for previous in preroll:
             self._buffer.append(previous)
         self._buffer.append(window)
-        self._preroll.clear()
         self._speech_start_sample = self._window_index * WINDOW_SAMPLES
         self._last_pass_sample = self._speech_start_sample
 
@@ -177,8 +177,8 @@ class StreamingTranscriber:
         if final:
             committed += self._agreement.flush()
         if committed and self._language is None:
-            self._language = hypothesis.language  # one language per utterance
-        language = self._language or hypothesis.language
+            self._language = hypothesis.language  # one spoken language per utterance
+        language = hypothesis.text_language or self._language or hypothesis.language
         self._open_words += committed
         self._history.extend(committed)
         events: list[TextEvent] = self._cut_sentences(language, final)

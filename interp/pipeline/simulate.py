@@ -11,33 +11,45 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
-from ..asr.streaming import StreamingTranscriber
 from ..audio.pcm import Samples
 from ..config import SAMPLE_RATE
 from ..events import TextEvent
 
 
+class StreamingCore(Protocol):
+    def feed(self, audio: Samples) -> list[TextEvent]: ...
+    def flush(self) -> list[TextEvent]: ...
+
+
 def simulate_realtime(
-    transcriber: StreamingTranscriber,
+    transcriber: StreamingCore,
     audio: Samples,
     chunk_ms: int = 100,
     clock: Callable[[], float] = time.perf_counter,
+    on_feed: Callable[[float, float], None] | None = None,
 ) -> Iterator[tuple[TextEvent, float]]:
-    """Yield ``(event, emitted_at)`` pairs as a live run would produce them."""
+    """Yield ``(event, emitted_at)`` pairs as a live run would produce them.
+
+    ``on_feed(audio_s, now_s)`` is called after each feed with the seconds of audio
+    consumed and the simulated time, whose difference is the lag behind real time.
+    """
     chunk = chunk_ms * SAMPLE_RATE // 1000
     total = len(audio)
     now = 0.0  # seconds of session time elapsed since the stream began
     fed = 0
     while fed < total:
-        arrived = min(total, int(now * SAMPLE_RATE) // chunk * chunk)
-        if arrived <= fed:
-            now = min(total, fed + chunk) / SAMPLE_RATE  # idle until the next chunk lands
-            continue
+        arrived = min(total, int(now * SAMPLE_RATE + 1e-6) // chunk * chunk)
+        if arrived <= fed:  # idle until the next chunk lands
+            arrived = min(total, fed + chunk)
+            now = max(now, arrived / SAMPLE_RATE)
         began = clock()
         events = transcriber.feed(audio[fed:arrived])
         fed = arrived
-        now = max(now, fed / SAMPLE_RATE) + (clock() - began)
+        now += clock() - began
+        if on_feed is not None:
+            on_feed(fed / SAMPLE_RATE, now)
         for event in events:
             yield event, round(now, 3)
     began = clock()

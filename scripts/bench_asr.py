@@ -1,0 +1,299 @@
+#!/usr/bin/env python
+"""Speech recognition benchmark: WER, latency, speed and memory on the evaluation set.
+
+For each recording it runs the offline transcription (batched, beam 5) and the live
+pipeline on a simulated real-time clock (computation-aware), and reports:
+
+* offline and streaming WER, after one text normalisation (``normalise_text``);
+* first text: from the start of each segment's speech to its first event;
+* final latency: ``emitted_at - end`` of every final (median and p95);
+* RTF of both modes, and RSS.
+
+``--soak-minutes N`` loops the long streams through one live pipeline for N minutes
+of audio and reports lag and RSS over time.
+
+Usage: .venv/bin/python scripts/bench_asr.py [--eval-dir DIR] [--all-clips]
+       [--soak-minutes 30] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jiwer
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from interp import config  # noqa: E402
+from interp.asr.faster_whisper import transcribe_offline  # noqa: E402
+from interp.audio.source import decode_file  # noqa: E402
+from interp.config import SAMPLE_RATE  # noqa: E402
+from interp.events import CommittedSegment  # noqa: E402
+from interp.pipeline.simulate import simulate_realtime  # noqa: E402
+from interp.pipeline.speech import load_speech_model, new_transcriber  # noqa: E402
+
+LANGUAGES = ("en", "fr", "es", "de")
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, no punctuation, one space: the same for hypotheses and references."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return float(jiwer.wer(normalise_text(reference), normalise_text(hypothesis) or "∅"))
+
+
+@dataclass
+class Recording:
+    path: Path
+    lang: str
+    reference: str
+    kind: str  # stream | clip
+
+
+def find_recordings(eval_dir: Path, all_clips: bool) -> list[Recording]:
+    speech = eval_dir / "speech"
+    found = []
+    for lang in LANGUAGES:
+        stream = speech / "longform_concat_fleurs" / f"fleurs_{lang}_concat.wav"
+        if stream.exists():
+            found.append(Recording(stream, lang, stream.with_suffix(".txt").read_text(), "stream"))
+        clips = sorted((speech / "fleurs_cuttledoc").glob(f"fleurs-{lang}-*.wav"))
+        for clip in clips if all_clips else clips[:3]:
+            reference = clip.with_suffix(".flores.txt")
+            found.append(Recording(clip, lang, reference.read_text(), "clip"))
+    jfk = speech / "faster-whisper" / "jfk.wav"
+    if jfk.exists():
+        found.append(Recording(jfk, "en", jfk.with_suffix(".txt").read_text(), "clip"))
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+@dataclass
+class Result:
+    name: str
+    lang: str
+    kind: str
+    duration_s: float
+    offline_wer: float = 0.0
+    stream_wer: float = 0.0
+    offline_rtf: float = 0.0
+    stream_rtf: float = 0.0
+    first_text_median_s: float = 0.0
+    first_text_max_s: float = 0.0
+    final_latency_median_s: float = 0.0
+    final_latency_p95_s: float = 0.0
+    finals: int = 0
+    rss_mb: float = 0.0
+    stream_text: str = ""
+    offline_text: str = ""
+    final_latencies: list[float] = field(default_factory=list)
+    first_texts: list[float] = field(default_factory=list)
+
+
+def run_stream(settings: config.Settings, model: Any, audio: np.ndarray, language: str | None):
+    transcriber = new_transcriber(settings, model)
+    first_seen: dict[int, float] = {}
+    finals: list[tuple[CommittedSegment, float]] = []
+    began = time.perf_counter()
+    for event, emitted_at in simulate_realtime(transcriber, audio):
+        first_seen.setdefault(event.segment, emitted_at - event.start)
+        if isinstance(event, CommittedSegment):
+            finals.append((event, emitted_at))
+    return finals, first_seen, time.perf_counter() - began
+
+
+def bench_file(rec: Recording, settings: config.Settings, model: Any, fixed_language: bool) -> Result:
+    import dataclasses
+
+    audio = decode_file(rec.path)
+    duration = len(audio) / SAMPLE_RATE
+    if fixed_language:
+        settings = dataclasses.replace(
+            settings, asr=dataclasses.replace(settings.asr, language=rec.lang)
+        )
+    result = Result(rec.path.name, rec.lang, rec.kind, round(duration, 1))
+    began = time.perf_counter()
+    offline = list(transcribe_offline(model, audio, settings.asr))
+    result.offline_rtf = (time.perf_counter() - began) / duration
+    result.offline_text = " ".join(s.text for s in offline)
+    result.offline_wer = wer(rec.reference, result.offline_text)
+
+    finals, first_seen, compute = run_stream(settings, model, audio, rec.lang)
+    result.stream_rtf = compute / duration
+    result.stream_text = " ".join(f.text for f, _ in finals)
+    result.stream_wer = wer(rec.reference, result.stream_text)
+    result.final_latencies = [round(at - f.end, 3) for f, at in finals]
+    result.first_texts = [round(v, 3) for v in first_seen.values()]
+    result.finals = len(finals)
+    result.final_latency_median_s = statistics.median(result.final_latencies or [float("nan")])
+    result.final_latency_p95_s = percentile(result.final_latencies, 95)
+    result.first_text_median_s = statistics.median(result.first_texts or [float("nan")])
+    result.first_text_max_s = max(result.first_texts or [float("nan")])
+    result.rss_mb = psutil.Process().memory_info().rss / 1e6
+    return result
+
+
+def print_table(results: list[Result]) -> None:
+    header = (
+        f"{'file':<24} {'lang':<4} {'dur s':>6} {'WER off':>8} {'WER str':>8} {'ratio':>6} "
+        f"{'1st txt':>8} {'fin p50':>8} {'fin p95':>8} {'RTF off':>8} {'RTF str':>8} {'RSS MB':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = r.stream_wer / r.offline_wer if r.offline_wer else float("nan")
+        print(
+            f"{r.name[:24]:<24} {r.lang:<4} {r.duration_s:>6.1f} {r.offline_wer:>8.3f} "
+            f"{r.stream_wer:>8.3f} {ratio:>6.2f} {r.first_text_median_s:>8.2f} "
+            f"{r.final_latency_median_s:>8.2f} {r.final_latency_p95_s:>8.2f} "
+            f"{r.offline_rtf:>8.3f} {r.stream_rtf:>8.3f} {r.rss_mb:>7.0f}"
+        )
+
+
+def summarise(results: list[Result]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for lang in sorted({r.lang for r in results}):
+        rows = [r for r in results if r.lang == lang]
+        words = [len(normalise_text(find_reference(r, results)).split()) or 1 for r in rows]
+        offline = sum(r.offline_wer * w for r, w in zip(rows, words)) / sum(words)
+        stream = sum(r.stream_wer * w for r, w in zip(rows, words)) / sum(words)
+        summary[lang] = {
+            "offline_wer": round(offline, 4),
+            "stream_wer": round(stream, 4),
+            "ratio": round(stream / offline, 3) if offline else None,
+        }
+    latencies = [v for r in results for v in r.final_latencies]
+    firsts = [v for r in results for v in r.first_texts]
+    summary["all"] = {
+        "final_latency_median_s": round(statistics.median(latencies), 3),
+        "final_latency_p95_s": round(percentile(latencies, 95), 3),
+        "first_text_median_s": round(statistics.median(firsts), 3),
+        "first_text_p95_s": round(percentile(firsts, 95), 3),
+        "peak_rss_mb": round(psutil.Process().memory_info().rss / 1e6, 1),
+    }
+    return summary
+
+
+_REFERENCES: dict[str, str] = {}
+
+
+def find_reference(result: Result, _: list[Result]) -> str:
+    return _REFERENCES[result.name]
+
+
+def soak(settings: config.Settings, model: Any, eval_dir: Path, minutes: float) -> list[dict[str, float]]:
+    """Loop the long streams through one live pipeline; sample lag and RSS each minute."""
+    streams = sorted((eval_dir / "speech" / "longform_concat_fleurs").glob("fleurs_*_concat.wav"))
+    audio = np.concatenate([decode_file(p) for p in streams])
+    total = int(minutes * 60 * SAMPLE_RATE)
+    looped = np.resize(audio, total)  # repeats the streams end to end
+    transcriber = new_transcriber(settings, model)
+    process = psutil.Process()
+    samples: list[dict[str, float]] = []
+    next_report = [0.0]
+
+    def sample(audio_s: float, now_s: float) -> None:
+        if audio_s < next_report[0]:
+            return
+        next_report[0] += 60.0
+        row = {
+            "audio_min": round(audio_s / 60, 2),
+            "lag_s": round(now_s - audio_s, 3),
+            "rss_mb": round(process.memory_info().rss / 1e6, 1),
+            "buffer_s": round(transcriber.buffer_seconds, 1),
+        }
+        samples.append(row)
+        print(f"  {row['audio_min']:6.2f} min  lag {row['lag_s']:5.2f} s  "
+              f"RSS {row['rss_mb']:7.1f} MB  buffer {row['buffer_s']:4.1f} s", flush=True)
+
+    print(f"soak: {minutes:.0f} min of audio, simulated real time")
+    for _ in simulate_realtime(transcriber, looped, on_feed=sample):
+        pass
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--all-clips", action="store_true", help="every FLEURS clip, not 3 per language")
+    parser.add_argument("--language", choices=["auto", "fixed"], default="auto",
+                        help="detect the language (auto) or give the reference language (fixed)")
+    parser.add_argument("--only", help="run only files whose name contains this")
+    parser.add_argument("--soak-minutes", type=float, default=0.0)
+    parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "asr.json")
+    args = parser.parse_args()
+    if not args.eval_dir.is_dir():
+        sys.exit(f"bench_asr: evaluation data not found in {args.eval_dir}; pass --eval-dir")
+
+    settings = config.load()
+    began = time.perf_counter()
+    model = load_speech_model(settings)
+    print(f"model {settings.asr.model} loaded in {time.perf_counter() - began:.2f} s; "
+          f"RSS {psutil.Process().memory_info().rss / 1e6:.0f} MB")
+    report: dict[str, Any] = {"settings": {"asr": vars_of(settings.asr), "vad": vars_of(settings.vad)}}
+    if args.soak_minutes:
+        report["soak"] = soak(settings, model, args.eval_dir, args.soak_minutes)
+        lags = [row["lag_s"] for row in report["soak"]]
+        rss = [row["rss_mb"] for row in report["soak"]]
+        print(f"soak: lag first/last/max {lags[0]:.2f}/{lags[-1]:.2f}/{max(lags):.2f} s; "
+              f"RSS growth after the first minute {rss[-1] - rss[min(1, len(rss) - 1)]:.1f} MB")
+    else:
+        recordings = find_recordings(args.eval_dir, args.all_clips)
+        if args.only:
+            recordings = [r for r in recordings if args.only in r.path.name]
+        results = []
+        for rec in recordings:
+            _REFERENCES[rec.path.name] = rec.reference
+            result = bench_file(rec, settings, model, args.language == "fixed")
+            results.append(result)
+            print_table([result]) if len(results) == 1 else print_table_row(result)
+        print()
+        print_table(results)
+        summary = summarise(results)
+        print()
+        for lang, row in summary.items():
+            print(f"{lang:<4} {json.dumps(row)}")
+        report["results"] = [vars(r) for r in results]
+        report["summary"] = summary
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str))
+    print(f"\nwritten: {args.json}")
+
+
+def print_table_row(result: Result) -> None:
+    import io
+    import contextlib
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        print_table([result])
+    print(buffer.getvalue().splitlines()[-1], flush=True)
+
+
+def vars_of(obj: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+if __name__ == "__main__":
+    main()

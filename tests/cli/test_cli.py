@@ -1,0 +1,127 @@
+"""The ``interp`` command as a user runs it: output, and one clear line per mistake."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def interp(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "interp", *args],
+        capture_output=True, text=True, input=stdin, timeout=300,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("interp: error: ")
+    for fragment in expected:
+        assert fragment in lines[0]
+
+
+def test_missing_file() -> None:
+    assert_one_line_error(interp("transcribe", "no-such-file.wav"), "no such audio file")
+
+
+def test_corrupt_file(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8)
+    assert_one_line_error(interp("transcribe", str(corrupt)), "corrupt.wav")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    assert_one_line_error(interp("transcribe", str(empty)), "empty.wav")
+
+
+def test_text_file_is_not_audio(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.mp3"
+    notes.write_text("minutes of the meeting\n")
+    assert_one_line_error(interp("transcribe", str(notes)), "notes.mp3")
+
+
+def test_unknown_language() -> None:
+    assert_one_line_error(
+        interp("transcribe", str(DATA / "jfk.flac"), "--language", "klingon"), "unknown language"
+    )
+
+
+def test_missing_model_names_the_install_command(tmp_path: Path) -> None:
+    result = interp("transcribe", str(DATA / "jfk.flac"), "--models-dir", str(tmp_path))
+    assert_one_line_error(result, "not installed", "interp models install whisper-base")
+
+
+def test_model_directory_that_is_not_a_model(tmp_path: Path) -> None:
+    result = interp("transcribe", str(DATA / "jfk.flac"), "--model", str(tmp_path / "nothing"))
+    assert_one_line_error(result, "not found")
+
+
+def test_no_microphone() -> None:
+    result = interp("demo", "--source", "mic:no-such-device-anywhere")
+    assert_one_line_error(result)
+    assert "no microphone" in result.stderr or "no audio input matches" in result.stderr
+
+
+def test_bad_config_file(tmp_path: Path) -> None:
+    bad = tmp_path / "interp.toml"
+    bad.write_text("[asr\nlanguage = 'fr'\n")
+    assert_one_line_error(
+        interp("--config", str(bad), "transcribe", str(DATA / "jfk.flac")), "interp.toml"
+    )
+
+
+def test_models_install_unknown_path(tmp_path: Path) -> None:
+    assert_one_line_error(interp("models", "install", str(tmp_path / "missing")), "no such file")
+
+
+@pytest.mark.model
+def test_models_list_and_verify() -> None:
+    listed = interp("models", "list")
+    assert listed.returncode == 0
+    assert "whisper-base" in listed.stdout and "installed" in listed.stdout
+    assert "Argos" in listed.stdout
+    verified = interp("models", "verify")
+    assert verified.returncode == 0, verified.stdout
+    assert "whisper-base" in verified.stdout and "ok" in verified.stdout
+
+
+@pytest.mark.model
+def test_stereo_44k_flac_offline_to_srt() -> None:
+    """jfk.flac is 44.1 kHz stereo: valid input, resampled and downmixed."""
+    result = interp("transcribe", str(DATA / "jfk.flac"), "--format", "srt")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1\n00:00:")
+    assert "ask not what your country can do for you" in result.stdout.lower()
+
+
+@pytest.mark.model
+def test_stream_writes_v1_jsonl_events(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    result = interp("transcribe", str(DATA / "fleurs-es-002.ogg"), "--stream", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert events[0]["type"] == "session" and events[0]["state"] == "started"
+    assert events[-1]["type"] == "session" and events[-1]["state"] == "ended"
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs))
+    assert {e["session"] for e in events} == {events[0]["session"]}
+    finals = [e for e in events if e["type"] == "final"]
+    partials = [e for e in events if e["type"] == "partial"]
+    assert finals and partials
+    for event in finals + partials:
+        assert event["v"] == 1 and event["lang"] == "es"
+        assert event["emitted_at"] >= event["end"] >= event["start"] >= 0
+    for partial in partials:
+        assert 0 <= partial["stable"] <= len(partial["text"])
+    assert "funeral" in " ".join(f["text"] for f in finals).lower()

@@ -1,0 +1,111 @@
+"""Guards: repetition loops are cut, sentence ends are recognised."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interp.asr.agreement import normalise
+from interp.asr.guards import cut_repetition_loop, ends_sentence
+from interp.events import Word
+
+
+def words_of(text: str) -> list[Word]:
+    return [Word(i * 0.5, i * 0.5 + 0.4, " " + token) for i, token in enumerate(text.split())]
+
+
+def texts(words: list[Word]) -> str:
+    return "".join(w.text for w in words).strip()
+
+
+def has_loop(words: list[Word], max_ngram: int = 6) -> bool:
+    """Brute force: a word four times in a row, or a 2..max_ngram phrase three times."""
+    keys = [normalise(w.text) for w in words]
+    for size in range(1, max_ngram + 1):
+        needed = 4 if size == 1 else 3
+        span = size * needed
+        for start in range(len(keys) - span + 1):
+            gram = keys[start : start + size]
+            if keys[start : start + span] == gram * needed:
+                return True
+    return False
+
+
+# A tiny vocabulary makes loops likely; spelling variants must not hide them.
+word_lists = st.lists(
+    st.sampled_from([" a", " A", " a.", " b", " b,", " c", " ..."]), max_size=30
+).map(lambda tokens: [Word(i * 0.1, i * 0.1 + 0.05, t) for i, t in enumerate(tokens)])
+
+
+@settings(max_examples=500, deadline=None)
+@given(word_lists)
+def test_cut_returns_a_loop_free_prefix(words: list[Word]) -> None:
+    cut = cut_repetition_loop(words)
+    assert len(cut) <= len(words)
+    assert cut == words[: len(cut)]
+    assert not has_loop(cut)
+    assert cut_repetition_loop(cut) == cut  # idempotent
+    if not has_loop(words):
+        assert cut == words
+    else:
+        assert len(cut) < len(words)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 10_000), unique=True, max_size=40))
+def test_distinct_words_are_never_cut(numbers: list[int]) -> None:
+    words = [Word(i, i + 0.5, f" w{n}") for i, n in enumerate(numbers)]
+    assert cut_repetition_loop(words) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("the the the the the", "the"),
+        ("and then the the the the the end", "and then the"),
+        ("The the, THE the.", "The"),
+        ("thank you thank you thank you thank you", "thank you"),
+        ("we will we will we will rock you", "we will"),
+        ("one two three one two three one two three", "one two three"),
+        ("a b c d e f a b c d e f a b c d e f", "a b c d e f"),
+        ("the the the", "the the the"),  # three times is still speech
+        ("very very very good", "very very very good"),
+        ("thank you thank you", "thank you thank you"),
+        ("a b c d e f g a b c d e f g a b c d e f g", "a b c d e f g a b c d e f g a b c d e f g"),
+        ("", ""),
+    ],
+)
+def test_cut_repetition_loop_examples(text: str, kept: str) -> None:
+    assert texts(cut_repetition_loop(words_of(text))) == kept
+
+
+def test_max_ngram_bounds_the_phrases_looked_for() -> None:
+    words = words_of("a b c a b c a b c")
+    assert texts(cut_repetition_loop(words, max_ngram=2)) == "a b c a b c a b c"
+    assert texts(cut_repetition_loop(words, max_ngram=3)) == "a b c"
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        (" end.", True),
+        (" what?", True),
+        (" wow!", True),
+        (" so…", True),
+        (" 好。", True),
+        (" 什么？", True),
+        (' "quoted."', True),
+        (" (aside.)", True),
+        (" «fin.»", True),
+        (" end. ", True),
+        (" comma,", False),
+        (" word", False),
+        (" .", True),
+        ("", False),
+        (" ", False),
+        (' "', False),
+    ],
+)
+def test_ends_sentence(text: str, ends: bool) -> None:
+    assert ends_sentence(Word(0.0, 1.0, text)) is ends
