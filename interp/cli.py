@@ -34,6 +34,8 @@ def _settings(args: argparse.Namespace) -> config.Settings:
         overrides["asr.model"] = args.model
     if getattr(args, "models_dir", None):
         overrides["models_dir"] = args.models_dir
+    if getattr(args, "glossary", None):
+        overrides["glossary"] = args.glossary
     return config.load(getattr(args, "config", None), overrides=overrides)
 
 
@@ -264,6 +266,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument(
             "--model", help="speech model: a catalogue name or a CTranslate2 Whisper directory"
+        )
+        sub.add_argument(
+            "--glossary",
+            type=Path,
+            help="session glossary (.toml or .csv): terms the speech model should spell as listed",
         )
 
     demo = commands.add_parser(

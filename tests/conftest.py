@@ -1,16 +1,10 @@
-"""Shared test setup: ``tests/fakes.py`` importable as ``fakes``; no INTERP_* leaks in."""
+"""Shared test setup: no INTERP_* variable of the developer's shell leaks into a test."""
 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
-
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
 
 
 @pytest.fixture(autouse=True)

@@ -239,9 +239,7 @@ class FakeRecognizer:
                     raise AssertionError(f"audio carries marker {index} not in the script")
                 expected = self.words[index]
                 if end - start == expected.end - expected.start:  # the whole word is here
-                    words.append(
-                        Word(start / SAMPLE_RATE, end / SAMPLE_RATE, expected.text, 1.0)
-                    )
+                    words.append(Word(start / SAMPLE_RATE, end / SAMPLE_RATE, expected.text, 1.0))
         if self.trailing_period and words:
             last = words[-1]
             tail = len(codes) / SAMPLE_RATE - last.end

@@ -23,6 +23,30 @@ def normalise(text: str) -> str:
     return "".join(kept)
 
 
+def _agreed_length(previous: list[str], fresh: list[str]) -> int:
+    """How many leading words of ``fresh`` the two hypotheses agree on.
+
+    The common prefix, extended across a single differing word when the two words
+    after it agree again: both passes heard a word there, the newer one with more
+    context, and without this one unsure word ("in"/"and") holds back every commit
+    behind it until the speaker pauses.
+    """
+    agreed = 0
+    index = 0
+    shortest = min(len(previous), len(fresh))
+    while index < shortest:
+        if previous[index] == fresh[index]:
+            index += 1
+            agreed = index
+        elif (
+            index + 2 < shortest and previous[index + 1 : index + 3] == fresh[index + 1 : index + 3]
+        ):
+            index += 1  # a one-word substitution, confirmed by what follows
+        else:
+            break
+    return agreed
+
+
 class LocalAgreement:
     """Hypothesis buffer with LocalAgreement-2 commits."""
 
@@ -47,14 +71,9 @@ class LocalAgreement:
             if w.start > self.committed_end - _SEAM_TOLERANCE_S and normalise(w.text)
         ]
         fresh = self._drop_seam_repeat(fresh)
-        agreed = 0
-        while (
-            agreed < len(fresh)
-            and agreed < len(self._previous)
-            and normalise(fresh[agreed].text) == normalise(self._previous[agreed].text)
-            and normalise(fresh[agreed].text)
-        ):
-            agreed += 1
+        agreed = _agreed_length(
+            [normalise(w.text) for w in self._previous], [normalise(w.text) for w in fresh]
+        )
         committed = [self._settled_version(fresh, self._previous, index) for index in range(agreed)]
         self._previous = fresh[agreed:]
         self._remember(committed)

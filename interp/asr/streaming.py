@@ -35,6 +35,9 @@ from .agreement import LocalAgreement
 from .base import Recognizer
 from .guards import cut_repetition_loop, ends_sentence
 
+_CONFIDENT_DETECTION = 0.5
+"""Language probability at which an utterance's language is settled."""
+
 TRIM_AFTER_S = 6.0
 """A buffer longer than this is trimmed at each sentence end."""
 
@@ -63,6 +66,8 @@ class StreamingTranscriber:
         self._buffer = SampleBuffer()
         self._agreement = LocalAgreement()
         self._history: deque[Word] = deque(maxlen=200)
+        self._prior_language: str | None = None
+        """Spoken language of the previous utterance: the first guess for the next."""
         self.next_segment = 0
         """Index the next segment will get; indices count up through the session."""
         self.fed_samples = 0
@@ -124,6 +129,8 @@ class StreamingTranscriber:
 
     def _reset_utterance(self) -> None:
         self._language: str | None = self._asr.language
+        """The utterance's spoken language once known (or the one fixed by settings)."""
+        self._pass_language: str | None = None
         self._open_words: list[Word] = []
         self._last_partial = ""
         self._speech_start_sample = 0
@@ -142,6 +149,8 @@ class StreamingTranscriber:
     def _close_utterance(self, speech_end_sample: int) -> list[TextEvent]:
         long_enough = speech_end_sample - self._speech_start_sample >= self._min_speech_samples
         events = self._recognise(final=True) if long_enough or self._open_words else []
+        if events and self._asr.language is None:
+            self._prior_language = self._language or self._pass_language
         self._buffer.reset(self._buffer.end_sample)
         self._reset_utterance()
         return events
@@ -159,16 +168,28 @@ class StreamingTranscriber:
     def _prompt(self) -> str:
         buffer_start = self._buffer.start_sample / SAMPLE_RATE
         context = join_words([w for w in self._history if w.end <= buffer_start])
-        context = context[-self._asr.prompt_chars :]
+        context = context[len(context) - self._asr.prompt_chars :] if self._asr.prompt_chars else ""
         return f"{self._prompt_prefix} {context}".strip()
 
     def _recognise(self, final: bool) -> list[TextEvent]:
         self.passes += 1
         self._last_pass_sample = self._buffer.end_sample
         offset = self._buffer.start_sample / SAMPLE_RATE
+        asked = self._language
+        if asked is None and self._pass_language is None and self._prior_language:
+            # First pass of an utterance: assume the previous speaker's language and
+            # skip detection (an extra encoder run); the next pass, with more audio,
+            # detects and corrects it.
+            asked = self._prior_language
         hypothesis = self._recognizer.transcribe(
-            self._buffer.view().copy(), language=self._language, prompt=self._prompt()
+            self._buffer.view().copy(), language=asked, prompt=self._prompt()
         )
+        if asked is None:
+            if self._pass_language not in (None, hypothesis.language):
+                self._agreement.forget_tentative()  # words heard as another language
+            if hypothesis.language_probability >= _CONFIDENT_DETECTION:
+                self._language = hypothesis.language
+        self._pass_language = asked or hypothesis.language
         words = [
             Word(w.start + offset, w.end + offset, w.text, w.probability)
             for w in cut_repetition_loop(list(hypothesis.words))
@@ -177,8 +198,8 @@ class StreamingTranscriber:
         if final:
             committed += self._agreement.flush()
         if committed and self._language is None:
-            self._language = hypothesis.language  # one spoken language per utterance
-        language = hypothesis.text_language or self._language or hypothesis.language
+            self._language = self._pass_language  # one spoken language per utterance
+        language = hypothesis.text_language or self._language or self._pass_language
         self._open_words += committed
         self._history.extend(committed)
         events: list[TextEvent] = self._cut_sentences(language, final)
@@ -253,6 +274,9 @@ class StreamingTranscriber:
         """Keep the buffer under ``max_buffer_s`` even when no sentence ends."""
         if len(self._buffer) < self._max_buffer_samples:
             return
+        # Passes have not agreed for a whole buffer: take the latest hypothesis as it is
+        # rather than trim away words that were heard but never confirmed.
+        self._open_words += self._agreement.flush()
         if self._open_words:
             # A run-on sentence: close what is committed so far as its own final.
             last_end = self._open_words[-1].end

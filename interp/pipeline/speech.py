@@ -7,6 +7,7 @@ from typing import Any
 from ..asr.faster_whisper import FasterWhisperRecognizer, load_model
 from ..asr.streaming import StreamingTranscriber
 from ..config import Settings
+from ..glossary import Glossary, load_glossary
 from ..modelstore import resolve_speech_model
 from ..vad.silero import SileroSpeechProb
 
@@ -16,14 +17,16 @@ def load_speech_model(settings: Settings) -> Any:
     return load_model(resolve_speech_model(settings.asr.model, settings.models_dir), settings.asr)
 
 
-def new_transcriber(
-    settings: Settings, model: Any, prompt_prefix: str = ""
-) -> StreamingTranscriber:
-    """A fresh streaming core for one audio stream, sharing the loaded model."""
+def new_transcriber(settings: Settings, model: Any) -> StreamingTranscriber:
+    """A fresh streaming core for one audio stream, sharing the loaded model.
+
+    The session glossary, when there is one, prompts the model with its terms.
+    """
+    glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
     return StreamingTranscriber(
         FasterWhisperRecognizer(model, settings.asr),
         SileroSpeechProb(),
         settings.asr,
         settings.vad,
-        prompt_prefix=prompt_prefix,
+        prompt_prefix=glossary.prompt(),
     )

@@ -125,3 +125,14 @@ def test_stream_writes_v1_jsonl_events(tmp_path: Path) -> None:
     for partial in partials:
         assert 0 <= partial["stable"] <= len(partial["text"])
     assert "funeral" in " ".join(f["text"] for f in finals).lower()
+
+
+@pytest.mark.model
+def test_demo_captions_a_file_live() -> None:
+    """The live path: file source, bounded queue, worker thread, terminal captions."""
+    result = interp("demo", "--source", str(DATA / "fleurs-de-005.ogg"), "--speed", "4")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert lines, result.stdout
+    assert all("(de)" in line for line in lines)
+    assert "sediment" in result.stdout.lower()

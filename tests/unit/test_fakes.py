@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fakes import (
+from tests.fakes import (
     FILLER_LEVEL,
     FakeRecognizer,
     FakeSpeechProb,
@@ -88,14 +88,17 @@ def test_recognizer_returns_whole_words_relative_to_the_buffer() -> None:
     assert [w.text for w in cut_end.words] == [" one"]
     assert recognizer.transcribe(np.zeros(0, np.float32), language=None, prompt="").words == ()
     assert [(c.samples, c.language, c.prompt) for c in recognizer.calls] == [
-        (5960, None, "ctx"), (3960, "fr", ""), (5000, None, ""), (0, None, ""),
+        (5960, None, "ctx"),
+        (3960, "fr", ""),
+        (5000, None, ""),
+        (0, None, ""),
     ]
 
 
 def test_recognizer_trailing_period_imitates_whisper() -> None:
     script = ScriptBuilder().word(" one", 1600).word(" two", 1600).silence(8000).build()
     recognizer = FakeRecognizer.for_script(script, trailing_period=True, period_tail_s=0.3)
-    at_end = recognizer.transcribe(script.audio[:3200 + 4000], language=None, prompt="")
+    at_end = recognizer.transcribe(script.audio[: 3200 + 4000], language=None, prompt="")
     assert [w.text for w in at_end.words] == [" one", " two."]
     long_after = recognizer.transcribe(script.audio, language=None, prompt="")
     assert [w.text for w in long_after.words] == [" one", " two"]

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from interp.formats import FORMATS, render, to_json, to_jsonl, to_srt, to_txt, to_vtt
 from interp.wire import Message, decode
 
-SRT_TIME = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d),(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d),(\d{3})$")
-VTT_TIME = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})$")
+SRT_CLOCK = r"(\d\d+):([0-5]\d):([0-5]\d),(\d\d\d)"
+VTT_CLOCK = r"(\d\d+):([0-5]\d):([0-5]\d)\.(\d\d\d)"
+SRT_TIME = re.compile(f"^{SRT_CLOCK} --> {SRT_CLOCK}$")
+VTT_TIME = re.compile(f"^{VTT_CLOCK} --> {VTT_CLOCK}$")
 
 
 def millis(groups: tuple[str, ...]) -> tuple[int, int]:
@@ -26,15 +28,21 @@ def millis(groups: tuple[str, ...]) -> tuple[int, int]:
 
 def final(index: int, start: float | None, end: float | None, text: str) -> Message:
     return Message(
-        type="final", session="s", seq=index + 1, segment=f"seg-{index}", lang="en",
-        text=text, start=start, end=end,
+        type="final",
+        session="s",
+        seq=index + 1,
+        segment=f"seg-{index}",
+        lang="en",
+        text=text,
+        start=start,
+        end=end,
     )
 
 
 times = st.floats(0, 200_000, allow_nan=False)
-finals = st.lists(
-    st.tuples(times, times, st.text(max_size=60)), max_size=8
-).map(lambda cues: [final(i, s, e, t) for i, (s, e, t) in enumerate(cues)])
+finals = st.lists(st.tuples(times, times, st.text(max_size=60)), max_size=8).map(
+    lambda cues: [final(i, s, e, t) for i, (s, e, t) in enumerate(cues)]
+)
 
 
 def check_cues(blocks: list[str], messages: list[Message], pattern: re.Pattern[str]) -> None:
@@ -44,6 +52,7 @@ def check_cues(blocks: list[str], messages: list[Message], pattern: re.Pattern[s
         match = pattern.match(lines[1])
         assert match, lines[1]
         start_ms, end_ms = millis(match.groups())
+        assert message.start is not None and message.end is not None
         assert start_ms == round(message.start * 1000)
         assert end_ms >= start_ms
         assert end_ms >= round(message.end * 1000) - 1

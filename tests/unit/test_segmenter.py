@@ -21,9 +21,9 @@ probabilities = st.lists(
     max_size=400,
 )
 # Long runs of one value, as real speech and pauses come.
-runs = st.lists(
-    st.tuples(st.sampled_from([0.05, 0.4, 0.9]), st.integers(1, 40)), max_size=30
-).map(lambda pairs: [p for p, n in pairs for _ in range(n)])
+runs = st.lists(st.tuples(st.sampled_from([0.05, 0.4, 0.9]), st.integers(1, 40)), max_size=30).map(
+    lambda pairs: [p for p, n in pairs for _ in range(n)]
+)
 
 
 def feed_all(segmenter: VadSegmenter, probs: list[float]) -> list[tuple[int, Boundary]]:

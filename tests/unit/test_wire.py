@@ -27,7 +27,9 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 optional_text = st.none() | st.text(max_size=20)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | finite | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 messages = st.builds(
@@ -106,7 +108,12 @@ def test_decode_keeps_unknown_fields_in_extra() -> None:
 
 
 partial = PartialText(
-    segment=3, lang="fr", text="bonjour à tous", stable_chars=7, start=1.0, end=2.0,
+    segment=3,
+    lang="fr",
+    text="bonjour à tous",
+    stable_chars=7,
+    start=1.0,
+    end=2.0,
     emitted_at=2.5,
 )
 final = CommittedSegment(
@@ -139,10 +146,18 @@ def test_stamped_messages_carry_the_event() -> None:
     stamper.speaker, stamper.agenda_item = "Chair", "item 4"
     p = stamper.stamp(partial)
     assert (p.type, p.segment, p.lang, p.text, p.stable) == (
-        "partial", "seg-3", "fr", "bonjour à tous", 7
+        "partial",
+        "seg-3",
+        "fr",
+        "bonjour à tous",
+        7,
     )
     assert (p.start, p.end, p.emitted_at, p.speaker, p.agenda_item) == (
-        1.0, 2.0, 2.5, "Chair", "item 4"
+        1.0,
+        2.0,
+        2.5,
+        "Chair",
+        "item 4",
     )
     f = stamper.stamp(final, emitted_at=9.87654)
     assert (f.type, f.segment, f.stable, f.emitted_at) == ("final", "seg-3", None, 9.877)
