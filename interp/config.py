@@ -41,13 +41,13 @@ class AudioSettings:
 
 @dataclass(frozen=True, slots=True)
 class VadSettings:
-    threshold: float = 0.5
-    """Speech probability above which speech starts."""
+    threshold: float = 0.4
+    """Speech probability above which speech starts (0.4 measured better than 0.5)."""
     neg_threshold: float = 0.35
     """Speech probability below which silence is counted."""
     min_silence_ms: int = 600
     """Silence that ends an utterance."""
-    speech_pad_ms: int = 300
+    speech_pad_ms: int = 500
     """Audio kept before the detected onset, so first syllables are not clipped."""
     min_speech_ms: int = 250
     """Utterances shorter than this are dropped as clicks and knocks."""

@@ -223,7 +223,11 @@ class FakeRecognizer:
         return cls(script.words, **options)  # type: ignore[arg-type]
 
     def transcribe(
-        self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str
+        self,
+        audio: npt.NDArray[np.float32],
+        *,
+        language: str | None,
+        prompt: str,
     ) -> Hypothesis:
         codes = decode_markers(audio)
         words: list[Word] = []

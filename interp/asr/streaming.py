@@ -35,8 +35,12 @@ from .agreement import LocalAgreement
 from .base import Recognizer
 from .guards import cut_repetition_loop, ends_sentence
 
-_CONFIDENT_DETECTION = 0.5
-"""Language probability at which an utterance's language is settled."""
+_SWITCH_CONFIDENCE = 0.8
+"""Language probability that settles a language other than the previous utterance's."""
+
+_SETTLE_AFTER_S = 2.0
+"""Speech needed before a detection alone settles a new language: on a second of
+audio Whisper base confidently takes German for English."""
 
 TRIM_AFTER_S = 6.0
 """A buffer longer than this is trimmed at each sentence end."""
@@ -63,6 +67,7 @@ class StreamingTranscriber:
         self._step_samples = asr.step_ms * SAMPLE_RATE // 1000
         self._first_pass_samples = asr.first_pass_ms * SAMPLE_RATE // 1000
         self._max_buffer_samples = int(asr.max_buffer_s * SAMPLE_RATE)
+        self._settle_samples = int(_SETTLE_AFTER_S * SAMPLE_RATE)
         self._buffer = SampleBuffer()
         self._agreement = LocalAgreement()
         self._history: deque[Word] = deque(maxlen=200)
@@ -185,11 +190,13 @@ class StreamingTranscriber:
             self._buffer.view().copy(), language=asked, prompt=self._prompt()
         )
         if asked is None:
-            if self._pass_language not in (None, hypothesis.language):
-                self._agreement.forget_tentative()  # words heard as another language
-            if hypothesis.language_probability >= _CONFIDENT_DETECTION:
-                self._language = hypothesis.language
-        self._pass_language = asked or hypothesis.language
+            if not self._settle_language(hypothesis.language, hypothesis.language_probability):
+                # Decoded as a language the utterance is not in: decode it again.
+                hypothesis = self._recognizer.transcribe(
+                    self._buffer.view().copy(), language=self._language, prompt=self._prompt()
+                )
+        else:
+            self._pass_language = asked
         words = [
             Word(w.start + offset, w.end + offset, w.text, w.probability)
             for w in cut_repetition_loop(list(hypothesis.words))
@@ -209,6 +216,28 @@ class StreamingTranscriber:
                 events.append(partial)
             self._bound_buffer(language, events)
         return events
+
+    def _settle_language(self, detected: str, probability: float) -> bool:
+        """Decide the utterance's language after a detecting pass.
+
+        Detection on a second or two of audio is unreliable, so the previous
+        utterance's language wins unless the evidence against it is strong.  Returns
+        whether the pass's words, decoded as ``detected``, are in the settled language.
+        """
+        prior = self._prior_language
+        if prior is not None and detected == prior:
+            self._language = detected
+        elif probability >= _SWITCH_CONFIDENCE:
+            if self._pass_language not in (None, detected):
+                self._agreement.forget_tentative()  # words heard as another language
+            if self._buffer.end_sample - self._speech_start_sample >= self._settle_samples:
+                self._language = detected
+        elif prior is not None:
+            self._language = prior  # weak evidence: stay with the previous speaker's
+            self._pass_language = prior
+            return False
+        self._pass_language = detected
+        return True
 
     def _emitted_at(self) -> float:
         return self.fed_samples / SAMPLE_RATE

@@ -15,7 +15,10 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 def interp(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "interp", *args],
-        capture_output=True, text=True, input=stdin, timeout=300,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
     )
 
 

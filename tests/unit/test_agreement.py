@@ -203,12 +203,17 @@ def test_punctuation_only_words_neither_block_nor_get_committed(
 def test_one_unsure_word_does_not_hold_back_what_follows() -> None:
     """'hidden in expressed. The' then 'hidden and expressed. The aspect': the newer wins."""
     older = [
-        Word(0.0, 0.4, " hidden"), Word(0.5, 0.6, " in"), Word(0.7, 1.2, " expressed."),
+        Word(0.0, 0.4, " hidden"),
+        Word(0.5, 0.6, " in"),
+        Word(0.7, 1.2, " expressed."),
         Word(1.3, 1.5, " The"),
     ]
     newer = [
-        Word(0.0, 0.4, " hidden"), Word(0.5, 0.6, " and"), Word(0.7, 1.2, " expressed."),
-        Word(1.3, 1.5, " The"), Word(1.6, 2.0, " aspect"),
+        Word(0.0, 0.4, " hidden"),
+        Word(0.5, 0.6, " and"),
+        Word(0.7, 1.2, " expressed."),
+        Word(1.3, 1.5, " The"),
+        Word(1.6, 2.0, " aspect"),
     ]
     agreement = LocalAgreement()
     agreement.insert(older)

@@ -97,9 +97,10 @@ def test_a_short_dip_does_not_end_speech() -> None:
 
 def test_probabilities_between_the_thresholds_neither_start_nor_end_speech() -> None:
     segmenter = VadSegmenter(SETTINGS)
-    assert feed_all(segmenter, [0.4] * 100) == []
+    between = (SETTINGS.threshold + SETTINGS.neg_threshold) / 2
+    assert feed_all(segmenter, [between] * 100) == []
     assert segmenter.feed(0.9) == Boundary(started=True, window=100)
-    assert feed_all(segmenter, [0.4] * 100) == []
+    assert feed_all(segmenter, [between] * 100) == []
     assert segmenter.in_speech
 
 

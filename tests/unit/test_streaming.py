@@ -6,11 +6,13 @@ import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interp.asr.agreement import normalise
+from interp.asr.base import Hypothesis
 from interp.asr.streaming import StreamingTranscriber
 from interp.config import AsrSettings, VadSettings
 from interp.events import CommittedSegment, PartialText, TextEvent, join_words
@@ -379,6 +381,47 @@ def test_next_utterance_first_assumes_the_previous_language() -> None:
     assert restarts, "the pause starts a new utterance, with a new buffer"
     assert all(calls[i].language == "en" for i in restarts)
     assert {f.lang for f in run.finals} == {"en"}
+
+
+class UnsureDetector(FakeRecognizer):
+    """Hears the script, but after the first utterance detects ``detected`` weakly."""
+
+    probability = 0.6
+
+    def transcribe(
+        self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str
+    ) -> Hypothesis:
+        hypothesis = super().transcribe(audio, language=language, prompt=prompt)
+        if language is None and any(c.language == "en" for c in self.calls):
+            return Hypothesis(hypothesis.words, self.detected_language, self.probability)
+        return Hypothesis(hypothesis.words, "en", 0.99)
+
+
+def run_with(recognizer: FakeRecognizer, script: Script) -> list[TextEvent]:
+    transcriber = StreamingTranscriber(recognizer, FakeSpeechProb(1), ASR, VAD)
+    events = [
+        e
+        for start in range(0, len(script.audio), 1_600)
+        for e in transcriber.feed(script.audio[start : start + 1_600])
+    ]
+    return events + transcriber.flush()
+
+
+def test_weak_detection_keeps_the_previous_language() -> None:
+    script = two_sentences()
+    events = run_with(UnsureDetector(script.words, detected_language="tr"), script)
+    finals = [e for e in events if isinstance(e, CommittedSegment)]
+    assert {f.lang for f in finals} == {"en"}
+    assert [f.text for f in finals] == [sentence_text(w) for w in script.sentences()]
+
+
+def test_confident_detection_switches_language() -> None:
+    script = two_sentences()
+    recognizer = UnsureDetector(script.words, detected_language="fr")
+    recognizer.probability = 0.95
+    finals = [e for e in run_with(recognizer, script) if isinstance(e, CommittedSegment)]
+    assert finals[0].lang == "en" and finals[-1].lang == "fr"
+    assert [f.text for f in finals] == [sentence_text(w) for w in script.sentences()]
 
 
 def test_prompt_is_recent_committed_text_before_the_buffer() -> None:
