@@ -9,12 +9,14 @@ time are dropped, as is a repeat of the committed tail at the seam.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 
 from ..events import Word
 
 _SEAM_TOLERANCE_S = 0.1
 _MAX_SEAM_NGRAM = 5
+_CONFIRMING_WORDS = 2
 
 
 def normalise(text: str) -> str:
@@ -26,23 +28,26 @@ def normalise(text: str) -> str:
 def _agreed_length(previous: list[str], fresh: list[str]) -> int:
     """How many leading words of ``fresh`` the two hypotheses agree on.
 
-    The common prefix, extended across a single differing word when the two words
-    after it agree again: both passes heard a word there, the newer one with more
-    context, and without this one unsure word ("in"/"and") holds back every commit
-    behind it until the speaker pauses.
+    The common prefix, extended across a one-word difference (a word changed, added
+    or dropped) when at least two agreeing words follow it: both passes heard the
+    same speech there, the newer one with more context, and without this one unsure
+    word ("in"/"and", "an easy"/"easy") holds back every commit behind it until the
+    speaker pauses.
     """
+    blocks = difflib.SequenceMatcher(None, previous, fresh, autojunk=False).get_opcodes()
     agreed = 0
-    index = 0
-    shortest = min(len(previous), len(fresh))
-    while index < shortest:
-        if previous[index] == fresh[index]:
-            index += 1
-            agreed = index
-        elif (
-            index + 2 < shortest and previous[index + 1 : index + 3] == fresh[index + 1 : index + 3]
-        ):
-            index += 1  # a one-word substitution, confirmed by what follows
-        else:
+    for index, (tag, prev_start, prev_end, fresh_start, fresh_end) in enumerate(blocks):
+        if tag == "equal":
+            agreed = fresh_end
+            continue
+        small = prev_end - prev_start <= 1 and fresh_end - fresh_start <= 1
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        confirmed = (
+            following is not None
+            and following[0] == "equal"
+            and following[4] - following[3] >= _CONFIRMING_WORDS
+        )
+        if not (small and confirmed):
             break
     return agreed
 

@@ -38,3 +38,24 @@ def applause(seconds: float, claps_per_s: float = 40.0, seed: int = 2) -> np.nda
         burst = rng.standard_normal(burst_len).astype(np.float32) * envelope
         out[start : start + burst_len] += burst * rng.uniform(0.05, 0.4)
     return np.clip(out, -1, 1)
+
+
+def music(seconds: float, bpm: float = 100.0, seed: int = 3) -> np.ndarray:
+    """A chord progression of harmonic tones with struck-note envelopes."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    beat = 60.0 / bpm
+    out = np.zeros_like(t)
+    roots = [220.0, 174.6, 261.6, 196.0]
+    for index, start in enumerate(np.arange(0.0, seconds, beat)):
+        root = roots[(index // 4) % len(roots)]
+        mask = (t >= start) & (t < start + 2 * beat)
+        local = t[mask] - start
+        envelope = np.exp(-local * 2.5)
+        for ratio in (1.0, 1.25, 1.5, 2.0):
+            for harmonic in (1, 2, 3):
+                out[mask] += (
+                    envelope * np.sin(2 * np.pi * root * ratio * harmonic * local) / (4 * harmonic)
+                )
+    out += 0.005 * rng.standard_normal(len(t))
+    return (0.3 * out / np.abs(out).max()).astype(np.float32)

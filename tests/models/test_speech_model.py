@@ -79,6 +79,7 @@ NON_SPEECH = {
     "pink noise": signals.pink_noise,
     "pure tone": signals.tone,
     "applause": signals.applause,
+    "music": signals.music,
 }
 
 

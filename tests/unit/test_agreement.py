@@ -235,3 +235,24 @@ def test_an_unsure_last_word_is_not_committed() -> None:
     agreement = LocalAgreement()
     agreement.insert(older)
     assert keys(agreement.insert(newer)) == ["a", "b"]
+
+
+def test_one_added_or_dropped_word_does_not_hold_back_what_follows() -> None:
+    older = [
+        Word(0.0, 0.3, " within"),
+        Word(0.4, 0.6, " easy"),
+        Word(0.7, 0.9, " reach"),
+        Word(1.0, 1.2, " is"),
+    ]
+    newer = [
+        Word(0.0, 0.3, " within"),
+        Word(0.35, 0.4, " an"),
+        Word(0.4, 0.6, " easy"),
+        Word(0.7, 0.9, " reach"),
+        Word(1.0, 1.2, " is"),
+        Word(1.3, 1.5, " a"),
+    ]
+    agreement = LocalAgreement()
+    agreement.insert(older)
+    assert keys(agreement.insert(newer)) == ["within", "an", "easy", "reach", "is"]
+    assert keys(agreement.tentative) == ["a"]
