@@ -318,10 +318,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"interp: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (| head): not an error
+        return 0
+    except OSError as exc:  # an output file that cannot be written, a full disk
+        if getattr(args, "debug", False):
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"interp: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ class StreamingTranscriber:
         windows = data[: count * WINDOW_SAMPLES].reshape(count, WINDOW_SAMPLES)
         self._pending = data[count * WINDOW_SAMPLES :].copy()
         events: list[TextEvent] = []
-        probabilities = self._speech_prob.probabilities(windows) if count else []
+        probabilities = (
+            self._speech_prob.probabilities(windows) if count else np.zeros(0, np.float32)
+        )
         for window, probability in zip(windows, probabilities, strict=True):
             was_in_speech = self._segmenter.in_speech
             boundary = self._segmenter.feed(float(probability))
@@ -206,7 +208,9 @@ class StreamingTranscriber:
             committed += self._agreement.flush()
         if committed and self._language is None:
             self._language = self._pass_language  # one spoken language per utterance
-        language = hypothesis.text_language or self._language or self._pass_language
+        language = (
+            hypothesis.text_language or self._language or self._pass_language or hypothesis.language
+        )
         self._open_words += committed
         self._history.extend(committed)
         events: list[TextEvent] = self._cut_sentences(language, final)

@@ -139,3 +139,10 @@ def test_demo_captions_a_file_live() -> None:
     assert lines, result.stdout
     assert all("(de)" in line for line in lines)
     assert "sediment" in result.stdout.lower()
+
+
+def test_unwritable_output(tmp_path: Path) -> None:
+    result = interp(
+        "transcribe", str(DATA / "jfk.flac"), "-o", str(tmp_path / "missing-dir" / "out.txt")
+    )
+    assert_one_line_error(result, "out.txt")
