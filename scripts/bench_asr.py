@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jiwer
 import numpy as np
 import psutil
 
@@ -40,22 +37,13 @@ from interp import config  # noqa: E402
 from interp.asr.faster_whisper import transcribe_offline  # noqa: E402
 from interp.audio.source import decode_file  # noqa: E402
 from interp.config import SAMPLE_RATE  # noqa: E402
+from interp.evaluation import normalise_text  # noqa: E402
+from interp.evaluation import word_error_rate as wer  # noqa: E402
 from interp.events import CommittedSegment  # noqa: E402
 from interp.pipeline.simulate import simulate_realtime  # noqa: E402
 from interp.pipeline.speech import load_speech_model, new_transcriber  # noqa: E402
 
 LANGUAGES = ("en", "fr", "es", "de")
-
-
-def normalise_text(text: str) -> str:
-    """Lower case, no punctuation, one space: the same for hypotheses and references."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    return float(jiwer.wer(normalise_text(reference), normalise_text(hypothesis) or "∅"))
 
 
 @dataclass

@@ -11,12 +11,13 @@ import pytest
 from interp import config
 from interp.asr.faster_whisper import transcribe_offline
 from interp.audio.source import decode_file
+from interp.evaluation import word_error_rate
 from interp.events import CommittedSegment, PartialText
 from interp.pipeline.simulate import simulate_realtime
 from interp.pipeline.speech import new_transcriber
 
 from . import signals
-from .conftest import DATA, word_error_rate
+from .conftest import DATA
 
 pytestmark = pytest.mark.model
 
