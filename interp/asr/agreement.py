@@ -25,31 +25,53 @@ def normalise(text: str) -> str:
     return "".join(kept)
 
 
-def _agreed_length(previous: list[str], fresh: list[str]) -> int:
-    """How many leading words of ``fresh`` the two hypotheses agree on.
+def _agree(previous: list[Word], fresh: list[Word]) -> tuple[list[Word], int]:
+    """The words two consecutive hypotheses agree on, and how many of ``fresh`` they use.
 
-    The common prefix, extended across a one-word difference (a word changed, added
-    or dropped) when at least two agreeing words follow it: both passes heard the
-    same speech there, the newer one with more context, and without this one unsure
-    word ("in"/"and", "an easy"/"easy") holds back every commit behind it until the
-    speaker pauses.
+    The common prefix, extended across a one-word difference when at least two
+    agreeing words follow it: both passes heard the same speech there, and without
+    this one unsure word ("in"/"and") holds back every commit behind it until the
+    speaker pauses.  A changed or added word is taken from the newer hypothesis, a
+    dropped one from the older (Whisper often loses the first word of a buffer), so
+    nothing either pass heard is lost.
     """
-    blocks = difflib.SequenceMatcher(None, previous, fresh, autojunk=False).get_opcodes()
-    agreed = 0
+    blocks = difflib.SequenceMatcher(
+        None,
+        [normalise(w.text) for w in previous],
+        [normalise(w.text) for w in fresh],
+        autojunk=False,
+    ).get_opcodes()
+    agreed: list[Word] = []
+    used = 0
     for index, (tag, prev_start, prev_end, fresh_start, fresh_end) in enumerate(blocks):
         if tag == "equal":
-            agreed = fresh_end
+            agreed += [
+                _settled_version(previous, prev_start + k, fresh, fresh_start + k)
+                for k in range(fresh_end - fresh_start)
+            ]
+            used = fresh_end
             continue
-        small = prev_end - prev_start <= 1 and fresh_end - fresh_start <= 1
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         confirmed = (
             following is not None
             and following[0] == "equal"
             and following[4] - following[3] >= _CONFIRMING_WORDS
         )
-        if not (small and confirmed):
+        if prev_end - prev_start > 1 or fresh_end - fresh_start > 1 or not confirmed:
             break
-    return agreed
+        agreed += fresh[fresh_start:fresh_end] or previous[prev_start:prev_end]
+        used = fresh_end
+    return agreed, used
+
+
+def _settled_version(previous: list[Word], prev_index: int, fresh: list[Word], index: int) -> Word:
+    """The newer version of an agreed word, but with the older spelling when the newer
+    one ends its hypothesis and the older one does not: Whisper puts a full stop
+    where the audio stops, and the version with more words after it knows better."""
+    newest = fresh[index]
+    if index == len(fresh) - 1 and prev_index < len(previous) - 1:
+        return Word(newest.start, newest.end, previous[prev_index].text, newest.probability)
+    return newest
 
 
 class LocalAgreement:
@@ -76,11 +98,8 @@ class LocalAgreement:
             if w.start > self.committed_end - _SEAM_TOLERANCE_S and normalise(w.text)
         ]
         fresh = self._drop_seam_repeat(fresh)
-        agreed = _agreed_length(
-            [normalise(w.text) for w in self._previous], [normalise(w.text) for w in fresh]
-        )
-        committed = [self._settled_version(fresh, self._previous, index) for index in range(agreed)]
-        self._previous = fresh[agreed:]
+        committed, used = _agree(self._previous, fresh)
+        self._previous = fresh[used:]
         self._remember(committed)
         return committed
 
@@ -102,16 +121,6 @@ class LocalAgreement:
             self._previous = []
         else:
             self._previous = [w for w in self._previous if w.start >= before]
-
-    @staticmethod
-    def _settled_version(fresh: list[Word], previous: list[Word], index: int) -> Word:
-        # Whisper ends a hypothesis with a full stop where the audio stops; a version
-        # of the word that had more words after it is the better-informed one.
-        newest = fresh[index]
-        if index == len(fresh) - 1 and index < len(previous) - 1:
-            older = previous[index]
-            return Word(newest.start, newest.end, older.text, newest.probability)
-        return newest
 
     def _remember(self, committed: list[Word]) -> None:
         if committed:

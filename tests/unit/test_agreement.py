@@ -256,3 +256,14 @@ def test_one_added_or_dropped_word_does_not_hold_back_what_follows() -> None:
     agreement.insert(older)
     assert keys(agreement.insert(newer)) == ["within", "an", "easy", "reach", "is"]
     assert keys(agreement.tentative) == ["a"]
+
+
+def test_a_word_the_newer_pass_dropped_is_kept_and_nothing_doubles() -> None:
+    """Whisper often loses a buffer's first word: the older pass's is kept, in place."""
+    texts = [" styles", " in", " the", " west", " 30", " years."]
+    older = [Word(0.5 * i, 0.5 * i + 0.4, text) for i, text in enumerate(texts)]
+    newer = older[1:]
+    agreement = LocalAgreement()
+    agreement.insert(older)
+    assert keys(agreement.insert(newer)) == ["styles", "in", "the", "west", "30", "years"]
+    assert agreement.tentative == []
