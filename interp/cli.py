@@ -17,7 +17,7 @@ from typing import Any
 
 from . import config, formats
 from .errors import InputError, InterpError
-from .wire import Message, Stamper, new_session_id
+from .wire import Message, Stamper, new_session_id, segment_id
 
 logger = logging.getLogger("interp")
 
@@ -158,7 +158,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
                     type="final",
                     session=stamper.session,
                     seq=index + 1,
-                    segment=f"seg-{index}",
+                    segment=segment_id(index),
                     lang=segment.lang,
                     text=segment.text,
                     start=segment.start,

@@ -52,20 +52,6 @@ class CommittedSegment:
     words: tuple[Word, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SpeechStarted:
-    """Voice detection saw speech begin at ``time`` (seconds of session audio)."""
-
-    time: float
-
-
-@dataclass(frozen=True, slots=True)
-class SpeechEnded:
-    """Voice detection saw speech end at ``time``."""
-
-    time: float
-
-
 TextEvent = PartialText | CommittedSegment
 
 
