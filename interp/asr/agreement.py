@@ -95,7 +95,10 @@ class LocalAgreement:
         fresh = [
             w
             for w in words
-            if w.start > self.committed_end - _SEAM_TOLERANCE_S and normalise(w.text)
+            # A word ending inside committed time was heard again, not said again.
+            if w.start > self.committed_end - _SEAM_TOLERANCE_S
+            and w.end > self.committed_end
+            and normalise(w.text)
         ]
         fresh = self._drop_seam_repeat(fresh)
         committed, used = _agree(self._previous, fresh)
