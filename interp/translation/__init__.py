@@ -1,0 +1,1 @@
+"""Text translation: backends behind one protocol, routes between languages, the stage."""

@@ -1,0 +1,233 @@
+"""Argos Translate, the main engine: packages installed from local ``.argosmodel`` files.
+
+This is the only module that imports argostranslate.  Argos reads its settings from the
+environment when it is first imported, so :func:`_argos` points it at interp's own
+package folder (``models/argos``), the CPU and our thread count before that import,
+and never lets it reach its package index.
+
+Argos splits text into sentences with a model that a package may carry (Stanza or
+MiniSBD).  When a package carries none, Argos would download one; interp gives those
+packages a splitter that keeps the text whole instead, which suits captions: a final
+is one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendError, InputError
+from .base import PairInfo
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.RLock()
+_modules: dict[str, Any] = {}  # argostranslate's modules, once imported
+
+
+def packages_dir(models_dir: Path) -> Path:
+    return models_dir / "argos"
+
+
+def _argos(directory: Path, threads: int) -> tuple[Any, Any, Any]:
+    """Import argostranslate configured for ``directory``; re-point it if it changed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with _lock:
+        if not _modules:
+            os.environ["ARGOS_PACKAGES_DIR"] = str(directory)
+            os.environ["ARGOS_DEVICE_TYPE"] = "cpu"
+            os.environ["ARGOS_INTRA_THREADS"] = str(threads)
+            os.environ["ARGOS_PACKAGE_INDEX"] = "file:///nonexistent/"  # never the network
+            try:
+                from argostranslate import package, settings, translate
+            except ImportError as exc:
+                raise BackendError(
+                    "translation",
+                    "argostranslate is not installed; run the README's setup command",
+                ) from exc
+            # Argos logs every step at INFO on its own logger; keep only its errors.
+            quiet = not logging.getLogger("interp").isEnabledFor(logging.DEBUG)
+            logging.getLogger("argostranslate.utils").setLevel(
+                logging.ERROR if quiet else logging.DEBUG
+            )
+            _modules.update(package=package, settings=settings, translate=translate)
+        package, settings, translate = (
+            _modules["package"],
+            _modules["settings"],
+            _modules["translate"],
+        )
+        if settings.package_data_dir != directory:
+            settings.package_data_dir = directory
+            settings.package_dirs = [directory]
+            translate.get_installed_languages.cache_clear()
+            translate.installed_translates.clear()
+        return package, settings, translate
+
+
+class _WholeText:
+    """A sentence splitter that keeps the text whole (see the module's note)."""
+
+    def split_sentences(self, text: str) -> list[str]:
+        return [text]
+
+
+def _check_archive(path: Path) -> str:
+    """The package folder inside an ``.argosmodel`` file; raise InputError if it is not one."""
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path} is not an Argos package: an .argosmodel file is a zip archive")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        tops = {name.split("/", 1)[0] for name in names}
+        if len(tops) != 1 or any(name.startswith("/") or ".." in name.split("/") for name in names):
+            raise InputError(f"{path} is not an Argos package: it must hold exactly one folder")
+        top = tops.pop()
+        needed = [f"{top}/metadata.json", f"{top}/model/model.bin"]
+        missing = [name for name in needed if name not in names]
+        if f"{top}/sentencepiece.model" not in names and f"{top}/bpe.model" not in names:
+            missing.append(f"{top}/sentencepiece.model")
+        if missing:
+            raise InputError(
+                f"{path} is not a complete Argos package: missing {', '.join(missing)}"
+            )
+        try:
+            metadata = json.loads(archive.read(f"{top}/metadata.json"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: metadata.json is not valid JSON ({exc})") from exc
+        if metadata.get("type", "translate") == "translate" and not (
+            isinstance(metadata.get("from_code"), str) and isinstance(metadata.get("to_code"), str)
+        ):
+            raise InputError(f"{path}: metadata.json names no from_code and to_code")
+    return top
+
+
+class ArgosTranslator:
+    """The installed Argos packages, with Argos's own pivots between them."""
+
+    name = "argos"
+
+    def __init__(self, models_dir: Path, threads: int = 1) -> None:
+        self._dir = packages_dir(models_dir)
+        self._threads = threads
+
+    def _installed(self) -> list[Any]:
+        if not self._dir.is_dir() or not any(self._dir.iterdir()):
+            return []  # nothing installed: do not import argostranslate at all
+        package, _, _ = _argos(self._dir, self._threads)
+        return list(package.get_installed_packages())
+
+    def pairs(self) -> list[PairInfo]:
+        installed = [p for p in self._installed() if p.type == "translate"]
+        direct = {(p.from_code, p.to_code): p for p in installed}
+        found = [
+            PairInfo(s, t, self.name, f"Argos package {p.code or s + '_' + t} {p.package_version}")
+            for (s, t), p in sorted(direct.items())
+        ]
+        if installed:
+            _, _, translate = _argos(self._dir, self._threads)
+            for language in translate.get_installed_languages():
+                for route in language.translations_from:
+                    pair = (route.from_lang.code, route.to_lang.code)
+                    if pair[0] != pair[1] and pair not in direct and hasattr(route, "t1"):
+                        via = route.t1.to_lang.code
+                        found.append(PairInfo(*pair, self.name, f"Argos pivot through {via}"))
+        return found
+
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        _, _, translate = _argos(self._dir, self._threads)
+        with _lock:
+            route = translate.get_translation_from_codes(source, target)
+            if route is None:
+                raise BackendError(
+                    "translation", f"no Argos package translates {source} to {target}"
+                )
+            self._keep_text_whole(translate)
+        try:
+            return [route.translate(text) for text in texts]
+        except Exception as exc:  # the engine's own errors: a damaged model, a bad token
+            raise BackendError("translation", f"Argos {source}-{target}: {exc}") from exc
+
+    @staticmethod
+    def _keep_text_whole(translate: Any) -> None:
+        for installed in translate.installed_translates:
+            underlying = installed.cached_translation.underlying
+            if getattr(underlying.pkg, "packaged_sbd_path", None) is None:
+                underlying.sentencizer = _WholeText()
+
+    def install(self, path: Path) -> list[PairInfo]:
+        """Install an ``.argosmodel`` file offline, check that it loads and translates."""
+        top = _check_archive(path)
+        package, _, translate = _argos(self._dir, self._threads)
+        destination = self._dir / top
+        shutil.rmtree(destination, ignore_errors=True)
+        try:
+            package.install_from_path(path)
+            installed = package.Package(destination)
+            self._smoke_test(installed)
+        except Exception as exc:
+            shutil.rmtree(destination, ignore_errors=True)
+            translate.get_installed_languages.cache_clear()
+            translate.installed_translates.clear()
+            raise InputError(f"{path} does not load as an Argos package: {exc}") from exc
+        translate.installed_translates.clear()
+        return [
+            p
+            for p in self.pairs()
+            if p.detail.startswith("Argos package")
+            and (p.source, p.target) == (installed.from_code, installed.to_code)
+        ]
+
+    def _smoke_test(self, installed: Any) -> None:
+        """A damaged or mismatched model fails here, at install, not mid-session."""
+        import ctranslate2
+
+        model_dir = installed.package_path / "model"
+        model = ctranslate2.Translator(str(model_dir), device="cpu")
+        tokens = installed.tokenizer.encode("a")
+        model.translate_batch([tokens], max_decoding_length=8)
+        sentencepiece = installed.package_path / "sentencepiece.model"
+        vocabulary = _model_vocabulary(model_dir)
+        if sentencepiece.is_file() and vocabulary:
+            import sentencepiece as spm
+
+            processor = spm.SentencePieceProcessor(model_file=str(sentencepiece))
+            pieces = {processor.id_to_piece(i) for i in range(processor.get_piece_size())}
+            shared = len(pieces & vocabulary) / max(1, len(pieces))
+            if shared < 0.9:
+                raise ValueError(
+                    f"its tokenizer does not match its model (only {shared:.0%} of the "
+                    f"SentencePiece pieces are in the model's vocabulary)"
+                )
+
+    def close(self) -> None:
+        pass
+
+
+def _model_vocabulary(model_dir: Path) -> set[str]:
+    """The source vocabulary of a CTranslate2 model, whichever file it is stored in."""
+    for name in ("shared_vocabulary", "source_vocabulary"):
+        as_json, as_text = model_dir / f"{name}.json", model_dir / f"{name}.txt"
+        if as_json.is_file():
+            return set(json.loads(as_json.read_text(encoding="utf-8")))
+        if as_text.is_file():
+            return set(as_text.read_text(encoding="utf-8").splitlines())
+    return set()
+
+
+def install_folder(models_dir: Path, folder: Path, threads: int = 1) -> list[PairInfo]:
+    """Install every ``.argosmodel`` in ``folder`` (a venue's copied-in packages)."""
+    files = sorted(folder.glob("*.argosmodel"))
+    if not files:
+        raise InputError(f"{folder} holds no .argosmodel files")
+    backend = ArgosTranslator(models_dir, threads)
+    installed: list[PairInfo] = []
+    for file in files:
+        installed.extend(backend.install(file))
+    return installed

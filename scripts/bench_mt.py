@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Translation benchmark: quality, speed and glossary accuracy of every installed pair.
+
+For each pair between the FLORES-200 devtest languages (en fr es de ru zh ar km) that
+the installed backends serve, directly or in two legs, it reports on the first N
+sentences of ``eval/text/mt_flores200_devtest``:
+
+* chrF++ and BLEU (sacrebleu) through interp's wrapper, and chrF++ of the engine
+  called directly on the same sentences (the wrapper must lose nothing);
+* milliseconds per sentence, one sentence at a time as finals arrive (median, p95);
+* glossary accuracy: the share of glossary terms rendered exactly as the session
+  glossary says, on the concept note's sentences that contain a term.
+
+``--live`` also replays an English stream at real pace through recognition and
+translation into five languages at once, and reports whether translation keeps up:
+the delay from each final to its translations, and the final latency beside it.
+
+Usage: scripts/bench_mt.py [--eval-dir ../shared/eval] [--sentences 200] [--live]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from interp import config  # noqa: E402
+from interp.glossary import Glossary, load_glossary  # noqa: E402
+from interp.translation.apertium import installed_modes  # noqa: E402
+from interp.translation.service import TranslationService, installed_service  # noqa: E402
+
+FLORES_LANGUAGES = ("en", "fr", "es", "de", "ru", "zh", "ar", "km")
+GLOSSARY = ROOT / "interp" / "data" / "glossary" / "iptp-plenary.toml"
+LIVE_TARGETS = ["es", "fr", "ca", "pt", "it"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def scores(hypotheses: list[str], references: list[str]) -> tuple[float, float]:
+    from sacrebleu.metrics import BLEU, CHRF
+
+    chrf = CHRF(word_order=2).corpus_score(hypotheses, [references]).score
+    bleu = BLEU().corpus_score(hypotheses, [references]).score
+    return round(chrf, 1), round(bleu, 1)
+
+
+def apertium_directly(lines: list[str], legs: list[tuple[str, str]]) -> list[str]:
+    """The engine as its own command runs it: ``apertium -u MODE``, leg after leg."""
+    modes = installed_modes()
+    text = "\n".join(lines) + "\n"
+    for leg in legs:
+        text = subprocess.run(
+            ["apertium", "-u", modes[leg]], input=text, capture_output=True, text=True, check=True
+        ).stdout
+    return text.rstrip("\n").split("\n")
+
+
+def concept_note_sentences(eval_dir: Path, glossary: Glossary) -> list[str]:
+    note = eval_dir.parent / "seed" / "concept-note.txt"
+    if not note.is_file():
+        return []
+    text = " ".join(note.read_text(encoding="utf-8").split())
+    sentences = re.split(r"(?<=[.;:])\s+", text)
+    return [s for s in sentences if glossary.marks(s, "en") and len(s) < 600]
+
+
+def glossary_accuracy(
+    service: TranslationService, glossary: Glossary, sentences: list[str], target: str
+) -> tuple[int, int]:
+    hits = total = 0
+    if service.route("en", target) is None:
+        return 0, 0
+    translated = service.translate_with_glossary(sentences, "en", target, glossary)
+    for source, out in zip(sentences, translated, strict=True):
+        for start, end in glossary.marks(source, "en"):
+            found = source[start:end]
+            term = next(t for t in glossary.terms if t.source.casefold() == found.casefold())
+            wanted = term.form(target)
+            if wanted is None:
+                continue
+            total += 1
+            hits += wanted in out
+    return hits, total
+
+
+def bench_pairs(args: argparse.Namespace, service: TranslationService) -> list[dict[str, Any]]:
+    flores = args.eval_dir / "text" / "mt_flores200_devtest"
+    corpus = {
+        lang: (flores / f"flores200_devtest.{lang}")
+        .read_text(encoding="utf-8")
+        .splitlines()[: args.sentences]
+        for lang in FLORES_LANGUAGES
+        if (flores / f"flores200_devtest.{lang}").is_file()
+    }
+    glossary = load_glossary(GLOSSARY)
+    note = concept_note_sentences(args.eval_dir, glossary)
+    rows = []
+    for source in corpus:
+        for target in corpus:
+            route = service.route(source, target) if source != target else None
+            if route is None:
+                continue
+            service.translate([corpus[source][0]], source, target)  # warm the engines
+            hypotheses, times = [], []
+            for sentence in corpus[source]:
+                began = time.perf_counter()
+                hypotheses.extend(service.translate([sentence], source, target))
+                times.append((time.perf_counter() - began) * 1000)
+            chrf, bleu = scores(hypotheses, corpus[target])
+            row: dict[str, Any] = {
+                "pair": f"{source}-{target}",
+                "route": route.describe(),
+                "sentences": len(hypotheses),
+                "chrf++": chrf,
+                "bleu": bleu,
+                "ms_median": round(statistics.median(times), 1),
+                "ms_p95": round(percentile(times, 0.95), 1),
+            }
+            if all(leg.backend == "apertium" for leg in route.legs):
+                direct = apertium_directly(
+                    corpus[source], [(leg.source, leg.target) for leg in route.legs]
+                )
+                row["chrf++_engine_direct"] = scores(direct, corpus[target])[0]
+            if source == "en" and note:
+                hits, total = glossary_accuracy(service, glossary, note, target)
+                if total:
+                    row["glossary"] = f"{hits}/{total}"
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows
+
+
+async def live_run(args: argparse.Namespace, settings: config.Settings) -> dict[str, Any]:
+    """Recognition and translation into five languages together, at real pace."""
+    from interp.audio.source import FileSource
+    from interp.events import CommittedSegment, Translation
+    from interp.pipeline.live import run_live
+    from interp.pipeline.speech import load_speech_model, new_transcriber
+    from interp.pipeline.workers import ModelWorker
+    from interp.translation.stage import TranslationStage
+
+    recording = args.eval_dir / "speech" / "longform_concat_fleurs" / "fleurs_en_concat.wav"
+    service = installed_service(settings.models_dir)
+    targets = [t for t in LIVE_TARGETS if service.route("en", t)]
+    worker = ModelWorker("speech")
+    model = await worker.run(load_speech_model, settings)
+    transcriber = await worker.run(new_transcriber, settings, model)
+    final_at: dict[int, float] = {}
+    final_latency: list[float] = []
+    delays: dict[str, list[float]] = {t: [] for t in targets}
+    failures = 0
+    received = 0.0
+
+    def on_translation(result: Any) -> None:
+        nonlocal failures
+        if isinstance(result, Translation):
+            delays[result.lang].append(time.perf_counter() - final_at[result.segment])
+        else:
+            failures += 1
+
+    stage = TranslationStage(
+        service, load_glossary(GLOSSARY), targets, on_translation, lambda: received
+    )
+
+    def on_event(event: Any, at: float) -> None:
+        nonlocal received
+        received = at
+        if isinstance(event, CommittedSegment):
+            final_at[event.segment] = time.perf_counter()
+            final_latency.append(at - event.end)
+            stage.submit(event)
+
+    async def recognise() -> float:
+        try:
+            source = FileSource(recording, settings.audio.chunk_ms, 1.0)
+            return await run_live(source, transcriber, worker, on_event)
+        finally:
+            stage.finish()
+
+    began = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        audio = group.create_task(recognise())
+        group.create_task(stage.run())
+    wall = time.perf_counter() - began
+    worker.close()
+    service.close()
+    every = [d for values in delays.values() for d in values]
+    return {
+        "recording": recording.name,
+        "audio_s": round(audio.result(), 1),
+        "wall_s": round(wall, 1),
+        "targets": targets,
+        "finals": len(final_at),
+        "translations": {t: len(v) for t, v in delays.items()},
+        "failures": failures,
+        "delay_ms_median": round(statistics.median(every) * 1000, 1) if every else None,
+        "delay_ms_p95": round(percentile(every, 0.95) * 1000, 1) if every else None,
+        "delay_ms_max": round(max(every) * 1000, 1) if every else None,
+        "final_latency_median_s": round(statistics.median(final_latency), 2),
+        "final_latency_p95_s": round(percentile(final_latency, 0.95), 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--sentences", type=int, default=200)
+    parser.add_argument("--models-dir", type=Path)
+    parser.add_argument("--live", action="store_true", help="also run the 5-language live test")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "mt.json")
+    args = parser.parse_args(argv)
+    overrides = {"models_dir": args.models_dir} if args.models_dir else {}
+    settings = config.load(overrides=overrides)
+    service = installed_service(settings.models_dir)
+    try:
+        rows = bench_pairs(args, service)
+    finally:
+        service.close()
+    print(f"\n{'pair':<7} {'route':<34} {'chrF++':>6} {'direct':>6} {'BLEU':>5} "
+          f"{'ms med':>6} {'ms p95':>6} {'glossary':>8}")  # fmt: skip
+    for row in rows:
+        print(
+            f"{row['pair']:<7} {row['route'][:34]:<34} {row['chrf++']:>6} "
+            f"{row.get('chrf++_engine_direct', '-'):>6} {row['bleu']:>5} "
+            f"{row['ms_median']:>6} {row['ms_p95']:>6} {row.get('glossary', '-'):>8}"
+        )
+    result: dict[str, Any] = {"pairs": rows}
+    if args.live:
+        result["live"] = asyncio.run(live_run(args, settings))
+        print("\nlive, five targets alongside recognition:")
+        print(json.dumps(result["live"], indent=1, ensure_ascii=False))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
