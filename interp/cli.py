@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, formats
+from .config import SAMPLE_RATE
 from .errors import InputError, InterpError
 from .events import CommittedSegment
 from .wire import Message, Stamper, new_session_id, segment_id
@@ -114,6 +115,10 @@ def _list_translation(settings: config.Settings) -> None:
             direct = backend.pairs()
             listed = ", ".join(f"{p.source}→{p.target}" for p in direct) or "nothing installed"
             print(f"  {backend.name:<9} {listed}")
+        print(
+            f"  {'whisper':<9} any speech language→en, from the audio (the speech model's "
+            f"own translation; English then pivots into the pairs below)"
+        )
         if not any(b.name == "argos" and b.pairs() for b in service.backends):
             print(
                 "  (no Argos Translate package is installed: none can be downloaded on an "
@@ -181,22 +186,32 @@ def _progress_bar(total_s: float) -> Any:
 class _Simulated:
     """The translation stage of ``transcribe --stream`` and the service it owns."""
 
-    def __init__(self, settings: config.Settings, targets: list[str]) -> None:
+    def __init__(
+        self, settings: config.Settings, targets: list[str], model: Any, audio: Any
+    ) -> None:
         import time
 
         from .glossary import Glossary, load_glossary
         from .translation.service import installed_service
+        from .translation.speech import SpeechTranslator
         from .translation.stage import SimulatedTranslation, check_targets
 
         tr = settings.translation
         self.service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
         try:
-            targets = check_targets(self.service, targets, settings.asr.language)
+            targets = check_targets(self.service, targets, settings.asr.language, speech=True)
         except InterpError:
             self.service.close()
             raise
         glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
-        self.stage = SimulatedTranslation(self.service, glossary, targets, time.perf_counter)
+
+        def cut(start: float, end: float) -> Any:
+            return audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+
+        speech = SpeechTranslator(model, settings.asr, cut, glossary.prompt())
+        self.stage = SimulatedTranslation(
+            self.service, glossary, targets, time.perf_counter, speech
+        )
 
     def submit(self, final: CommittedSegment, at: float) -> list[Any]:
         return self.stage.submit(final, at)
@@ -205,9 +220,9 @@ class _Simulated:
         self.service.close()
 
 
-def _simulated_translation(settings: config.Settings) -> _Simulated | None:
+def _simulated_translation(settings: config.Settings, model: Any, audio: Any) -> _Simulated | None:
     targets = settings.translation.target_list()
-    return _Simulated(settings, targets) if targets else None
+    return _Simulated(settings, targets, model, audio) if targets else None
 
 
 def _stamp_result(stamper: Stamper, result: Any) -> Message:
@@ -223,7 +238,6 @@ def _stamp_result(stamper: Stamper, result: Any) -> Message:
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     from .audio.source import decode_file
-    from .config import SAMPLE_RATE
     from .pipeline.speech import load_speech_model, new_transcriber
 
     settings = _settings(args)
@@ -237,7 +251,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     if args.stream:
         from .pipeline.simulate import simulate_realtime
 
-        translation = _simulated_translation(settings)
+        translation = _simulated_translation(settings, model, audio)
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
 
@@ -331,6 +345,7 @@ async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
     from .pipeline.speech import load_speech_model, new_transcriber
     from .pipeline.workers import ModelWorker
     from .translation.service import installed_service
+    from .translation.speech import SessionAudio, SpeechTranslator
     from .translation.stage import TranslationStage, check_targets
 
     source = _source(args.source or str(DEMO_RECORDING), settings, args.speed)
@@ -342,10 +357,12 @@ async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
         if args.targets is None and not wanted:  # the demo shows translation out of the box
             floor = settings.asr.language or "en"
             wanted = [t for t in DEMO_TARGETS if t != floor and service.route(floor, t)]
-        targets = check_targets(service, wanted, settings.asr.language)
+        targets = check_targets(service, wanted, settings.asr.language, speech=True)
         glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
         model = await worker.run(load_speech_model, settings)
         transcriber = await worker.run(new_transcriber, settings, model)
+        recent = SessionAudio()
+        speech = SpeechTranslator(model, settings.asr, recent.slice, glossary.prompt())
         stamper = Stamper(new_session_id())
         printer = CaptionPrinter()
         received = 0.0
@@ -355,6 +372,8 @@ async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
             targets,
             lambda result: printer.show(_stamp_result(stamper, result)),
             lambda: received,
+            warm_from=settings.asr.language or "en",
+            speech=speech,
         )
         print(
             f"live captions of {args.source or 'the demo recording (FLEURS, CC BY 4.0)'}"
@@ -371,7 +390,14 @@ async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
 
         async def recognise() -> None:
             try:
-                await run_live(source, transcriber, worker, on_event, settings.audio.queue_chunks)
+                await run_live(
+                    source,
+                    transcriber,
+                    worker,
+                    on_event,
+                    settings.audio.queue_chunks,
+                    on_audio=lambda chunk: recent.append(chunk.samples),
+                )
             finally:
                 stage.finish()
 

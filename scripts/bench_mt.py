@@ -143,6 +143,63 @@ def bench_pairs(args: argparse.Namespace, service: TranslationService) -> list[d
     return rows
 
 
+def bench_speech(args: argparse.Namespace, settings: config.Settings) -> list[dict[str, Any]]:
+    """Whisper's translation into English, from FLEURS speech with FLORES references.
+
+    Also English on into Spanish and French through the installed text engines, as
+    ``--targets en,es,fr`` does for a floor language no text engine leaves.
+    """
+    import csv
+
+    from interp.audio.source import decode_file
+    from interp.pipeline.speech import load_speech_model
+    from interp.translation.speech import SpeechTranslator
+
+    table = args.eval_dir / "speech" / "speech_translation_fleurs_flores"
+    rows_in = list(
+        csv.DictReader((table / "fleurs_clips_with_flores_translations.tsv").open(), delimiter="\t")
+    )
+    model = load_speech_model(settings)
+    service = installed_service(settings.models_dir)
+    by_language: dict[str, list[dict[str, str]]] = {}
+    for row in rows_in:
+        if (
+            row["source_lang"] != "en"
+            and (args.eval_dir / "speech" / row["audio_16k_wav"]).is_file()
+        ):
+            by_language.setdefault(row["source_lang"], []).append(row)
+    results = []
+    try:
+        for language, clips in sorted(by_language.items()):
+            english, references, times = [], {"en": [], "es": [], "fr": []}, []
+            for clip in clips:
+                audio = decode_file(args.eval_dir / "speech" / clip["audio_16k_wav"])
+                speech = SpeechTranslator(model, settings.asr, lambda a, b, x=audio: x)
+                began = time.perf_counter()
+                english.append(speech.translate(0.0, len(audio) / 16000, language))
+                times.append((time.perf_counter() - began) * 1000)
+                for lang in references:
+                    references[lang].append(clip[f"ref_{lang}"])
+            row: dict[str, Any] = {
+                "pair": f"{language}-en (speech)",
+                "route": "whisper",
+                "clips": len(clips),
+                "chrf++": scores(english, references["en"])[0],
+                "bleu": scores(english, references["en"])[1],
+                "ms_median": round(statistics.median(times), 1),
+                "ms_p95": round(percentile(times, 0.95), 1),
+            }
+            for target in ("es", "fr"):
+                if target != language and service.route("en", target):
+                    onward = service.translate(english, "en", target)
+                    row[f"chrf++_{target}_via_en"] = scores(onward, references[target])[0]
+            results.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    finally:
+        service.close()
+    return results
+
+
 async def live_run(args: argparse.Namespace, settings: config.Settings) -> dict[str, Any]:
     """Recognition and translation into five languages together, at real pace."""
     from interp.audio.source import FileSource
@@ -172,7 +229,7 @@ async def live_run(args: argparse.Namespace, settings: config.Settings) -> dict[
             failures += 1
 
     stage = TranslationStage(
-        service, load_glossary(GLOSSARY), targets, on_translation, lambda: received
+        service, load_glossary(GLOSSARY), targets, on_translation, lambda: received, "en"
     )
 
     def on_event(event: Any, at: float) -> None:
@@ -220,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--models-dir", type=Path)
     parser.add_argument("--live", action="store_true", help="also run the 5-language live test")
+    parser.add_argument(
+        "--no-speech", action="store_true", help="skip Whisper's speech translation"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "mt.json")
     args = parser.parse_args(argv)
     overrides = {"models_dir": args.models_dir} if args.models_dir else {}
@@ -238,6 +298,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['ms_median']:>6} {row['ms_p95']:>6} {row.get('glossary', '-'):>8}"
         )
     result: dict[str, Any] = {"pairs": rows}
+    if not args.no_speech:
+        result["speech"] = bench_speech(args, settings)
+        print(f"\n{'speech':<18} {'chrF++':>6} {'BLEU':>5} {'ms med':>7} {'→es':>5} {'→fr':>5}")
+        for row in result["speech"]:
+            print(
+                f"{row['pair']:<18} {row['chrf++']:>6} {row['bleu']:>5} {row['ms_median']:>7} "
+                f"{row.get('chrf++_es_via_en', '-'):>5} {row.get('chrf++_fr_via_en', '-'):>5}"
+            )
     if args.live:
         result["live"] = asyncio.run(live_run(args, settings))
         print("\nlive, five targets alongside recognition:")

@@ -28,11 +28,13 @@ async def run_live(
     worker: ModelWorker,
     on_event: Callable[[TextEvent, float], None],
     queue_chunks: int = 600,
+    on_audio: Callable[[AudioChunk], None] | None = None,
 ) -> float:
     """Run until the source ends; return the seconds of audio received.
 
     ``on_event(event, emitted_at)`` is called on the loop for every event, where
-    ``emitted_at`` is the session audio received when the event came out.
+    ``emitted_at`` is the session audio received when the event came out;
+    ``on_audio(chunk)`` sees every chunk as it arrives.
     """
     queue: asyncio.Queue[AudioChunk | None] = asyncio.Queue(queue_chunks)
     received = 0
@@ -42,6 +44,8 @@ async def run_live(
         try:
             async for chunk in source.chunks():
                 received += len(chunk.samples)
+                if on_audio is not None:
+                    on_audio(chunk)
                 await queue.put(chunk)
         finally:
             await queue.put(_END)

@@ -16,18 +16,30 @@ from ..errors import ConfigError, InterpError
 from ..events import CommittedSegment, Translation, TranslationFailed
 from ..glossary import Glossary
 from ..pipeline.workers import ModelWorker
-from .service import TranslationService, check_language
+from .service import PIVOT, TranslationService, check_language
+from .speech import SpeechTranslator
 
 logger = logging.getLogger(__name__)
 
 TranslationResult = Translation | TranslationFailed
 
 
-def check_targets(service: TranslationService, targets: list[str], source: str | None) -> list[str]:
-    """Validate target codes up front: each must be reachable from the floor language."""
+def check_targets(
+    service: TranslationService,
+    targets: list[str],
+    source: str | None,
+    speech: bool = False,
+) -> list[str]:
+    """Validate target codes up front: each must be reachable from the floor language.
+
+    With ``speech``, English, and whatever English reaches, is reachable from any floor
+    language: Whisper translates the speech into English.
+    """
     checked = []
     for target in dict.fromkeys(check_language(t) for t in targets if t.strip()):
-        if source is not None:
+        if speech and (target == PIVOT or service.route(PIVOT, target) is not None):
+            pass  # English from the speech itself, then on from English
+        elif source is not None:
             if target != source:
                 service.require(source, target)
         elif target not in service.languages():
@@ -42,24 +54,37 @@ def translate_finals(
     finals: list[CommittedSegment],
     targets: list[str],
     now: Callable[[], float],
+    speech: SpeechTranslator | None = None,
 ) -> list[TranslationResult]:
     """Translate each final into each target once; a final already in a target is skipped.
 
-    ``now()`` gives the session-audio clock, read as each batch completes.
+    ``now()`` gives the session-audio clock, read as each batch completes.  When no
+    text engine leaves the floor language and ``speech`` is given, the speech itself is
+    translated into English, and English is the pivot into the other targets.
     """
     results: list[TranslationResult] = []
+    english: dict[int, str | InterpError] = {}  # each final's audio is decoded once
     for target in targets:
         for source in dict.fromkeys(final.lang for final in finals):
             if source == target:
                 continue
             group = [final for final in finals if final.lang == source]
+            if (
+                speech is not None
+                and service.route(source, target) is None
+                and (target == PIVOT or service.route(PIVOT, target) is not None)
+            ):
+                results.extend(
+                    _through_speech(service, glossary, speech, group, target, english, now)
+                )
+                continue
             try:
                 texts = service.translate_with_glossary(
                     [final.text for final in group], source, target, glossary
                 )
                 backend = service.require(source, target).backend
             except InterpError as exc:
-                logger.warning("translation %s→%s failed: %s", source, target, exc)
+                logger.info("translation %s→%s failed: %s", source, target, exc)
                 at = now()
                 results.extend(TranslationFailed(f.segment, target, str(exc), at) for f in group)
                 continue
@@ -68,6 +93,37 @@ def translate_finals(
                 Translation(f.segment, source, target, text, f.start, f.end, at, backend)
                 for f, text in zip(group, texts, strict=True)
             )
+    return results
+
+
+def _through_speech(
+    service: TranslationService,
+    glossary: Glossary,
+    speech: SpeechTranslator,
+    finals: list[CommittedSegment],
+    target: str,
+    english: dict[int, str | InterpError],
+    now: Callable[[], float],
+) -> list[TranslationResult]:
+    results: list[TranslationResult] = []
+    for f in finals:
+        if f.segment not in english:
+            try:
+                english[f.segment] = speech.translate(f.start, f.end, f.lang)
+            except InterpError as exc:
+                english[f.segment] = exc
+        heard = english[f.segment]
+        try:
+            if isinstance(heard, InterpError):
+                raise heard
+            text, backend = heard, speech.name
+            if target != PIVOT:
+                (text,) = service.translate_with_glossary([heard], PIVOT, target, glossary)
+                backend = f"{speech.name}+{service.require(PIVOT, target).backend}"
+        except InterpError as exc:
+            results.append(TranslationFailed(f.segment, target, str(exc), now()))
+            continue
+        results.append(Translation(f.segment, f.lang, target, text, f.start, f.end, now(), backend))
     return results
 
 
@@ -81,7 +137,11 @@ class TranslationStage:
         targets: list[str],
         emit: Callable[[TranslationResult], None],
         now: Callable[[], float],
+        warm_from: str | None = None,
+        speech: SpeechTranslator | None = None,
     ) -> None:
+        self._speech = speech
+        self._warm_from = warm_from
         self._service = service
         self._glossary = glossary
         self._targets = targets
@@ -97,6 +157,8 @@ class TranslationStage:
     async def run(self) -> None:
         """Translate until :meth:`finish` is called and the queue is empty."""
         try:
+            if self._warm_from is not None:
+                await self._worker.run(self._warm, self._warm_from)
             finished = False
             while not finished:
                 batch = [await self._queue.get()]
@@ -121,6 +183,15 @@ class TranslationStage:
     def finish(self) -> None:
         self._queue.put_nowait(None)
 
+    def _warm(self, source: str) -> None:
+        """Start every engine before the first final, so it does not wait for them."""
+        for target in self._targets:
+            if target != source and self._service.route(source, target) is not None:
+                try:
+                    self._service.translate(["Good morning."], source, target)
+                except InterpError as exc:
+                    logger.warning("warming %s→%s failed: %s", source, target, exc)
+
 
 class SimulatedTranslation:
     """Translation on the simulated clock of ``transcribe --stream``.
@@ -135,7 +206,9 @@ class SimulatedTranslation:
         glossary: Glossary,
         targets: list[str],
         clock: Callable[[], float],
+        speech: SpeechTranslator | None = None,
     ) -> None:
+        self._speech = speech
         self._service = service
         self._glossary = glossary
         self._targets = targets
@@ -150,4 +223,6 @@ class SimulatedTranslation:
             self._busy_until = begin + self._clock() - began
             return round(self._busy_until, 3)
 
-        return translate_finals(self._service, self._glossary, [final], self._targets, now)
+        return translate_finals(
+            self._service, self._glossary, [final], self._targets, now, self._speech
+        )

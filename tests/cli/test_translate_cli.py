@@ -118,3 +118,25 @@ def test_unreachable_target_is_refused_up_front() -> None:
                "--targets", "km"),
         "no installed translation from en to km",
     )  # fmt: skip
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_german_speech_reaches_english_and_on_through_english() -> None:
+    result = interp(
+        "transcribe", str(DATA / "fleurs-de-005.ogg"), "--stream", "--targets", "en,es"
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    finals = [e for e in events if e["type"] == "final"]
+    assert finals and all(f["lang"] == "de" for f in finals)
+    english = [e for e in events if e["type"] == "translation" and e["lang"] == "en"]
+    spanish = [e for e in events if e["type"] == "translation" and e["lang"] == "es"]
+    assert [e["segment"] for e in english] == [f["segment"] for f in finals]
+    assert all(e["backend"] == "whisper" for e in english)
+    assert all(e["backend"] == "whisper+apertium" for e in spanish)
+    heard = " ".join(e["text"] for e in english).lower()
+    # Reference: "This sediment was necessary to create sandbars and beaches, which
+    # served as wildlife habitats."
+    assert "sediment" in heard and "necessary" in heard
+    assert "sedimento" in " ".join(e["text"] for e in spanish).lower()

@@ -89,3 +89,18 @@ def test_simulated_clock_queues_behind_a_busy_worker() -> None:
     assert first.emitted_at == 3.5
     (second,) = stage.submit(final(1, "b"), emitted_at=3.2)  # waits for the first
     assert second.emitted_at == 3.75
+
+
+def test_session_audio_keeps_the_recent_past() -> None:
+    import numpy as np
+
+    from interp.translation.speech import SessionAudio
+
+    recent = SessionAudio(keep_s=2.0)
+    for second in range(5):
+        recent.append(np.full(16_000, second, dtype=np.float32))
+    kept = recent.slice(3.5, 4.5)
+    assert kept is not None and len(kept) == 16_000
+    assert kept[0] == 3 and kept[-1] == 4
+    assert recent.slice(1.0, 2.0) is None  # dropped
+    assert recent.slice(4.5, 6.0) is None  # not yet heard

@@ -1,0 +1,80 @@
+"""The speech model's own translation into English, from the audio of a final.
+
+Whisper translates speech in any of its languages into English (``task="translate"``).
+No text engine installable offline reaches English from German, Russian, Chinese,
+Arabic or Khmer, so for those a final's audio is decoded once more, as English.  It
+runs on the translation worker; the model serialises it with recognition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..audio.pcm import Samples
+from ..config import SAMPLE_RATE, AsrSettings
+from ..errors import BackendError
+
+AudioSlice = Callable[[float, float], Samples | None]
+
+
+class SessionAudio:
+    """The most recent ``keep_s`` seconds of session audio, to cut finals out of."""
+
+    def __init__(self, keep_s: float = 120.0) -> None:
+        self._keep = int(keep_s * SAMPLE_RATE)
+        self._samples = np.zeros(0, dtype=np.float32)
+        self._offset = 0  # session sample index of self._samples[0]
+
+    def append(self, samples: Samples) -> None:
+        self._samples = np.concatenate([self._samples, samples])
+        excess = len(self._samples) - self._keep
+        if excess > 0:
+            self._samples = self._samples[excess:]
+            self._offset += excess
+
+    def slice(self, start: float, end: float) -> Samples | None:
+        """The audio between two session times, or ``None`` once it has been dropped."""
+        first = int(start * SAMPLE_RATE) - self._offset
+        last = int(end * SAMPLE_RATE) - self._offset
+        if first < 0 or last > len(self._samples) or last <= first:
+            return None
+        return self._samples[first:last]
+
+
+class SpeechTranslator:
+    """Any speech language into English, with the loaded Whisper model."""
+
+    name = "whisper"
+
+    def __init__(
+        self, model: Any, settings: AsrSettings, audio: AudioSlice, prompt: str = ""
+    ) -> None:
+        self._model = model
+        self._settings = settings
+        self._audio = audio
+        self._prompt = prompt
+
+    def translate(self, start: float, end: float, language: str) -> str:
+        audio = self._audio(start, end)
+        if audio is None:
+            raise BackendError("translation", f"the audio of {start:.1f}-{end:.1f} s is gone")
+        try:
+            segments, _ = self._model.transcribe(
+                audio,
+                language=language,
+                task="translate",
+                beam_size=self._settings.offline_beam_size,
+                condition_on_previous_text=False,
+                initial_prompt=self._prompt or None,
+                without_timestamps=True,
+                vad_filter=False,
+            )
+            text = " ".join(segment.text.strip() for segment in segments).strip()
+        except Exception as exc:
+            raise BackendError("translation", f"Whisper speech translation: {exc}") from exc
+        if not text:
+            raise BackendError("translation", "Whisper heard no English rendering of this final")
+        return text
