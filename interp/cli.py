@@ -145,6 +145,8 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     service = installed_service(
         settings.models_dir, settings.translation.threads, settings.translation.max_chars
     )
+    if args.text is not None and not args.text.strip():
+        raise InputError("nothing to translate: the text is empty")
     failures = 0
     try:
         service.require(source, target)
@@ -338,27 +340,23 @@ def _source(spec: str, settings: config.Settings, speed: float) -> Any:
     return FileSource(Path(spec), settings.audio.chunk_ms, speed)
 
 
-async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
+async def _live(
+    args: argparse.Namespace,
+    settings: config.Settings,
+    service: Any,
+    targets: list[str],
+    glossary: Any,
+) -> None:
     from .console import CaptionPrinter
-    from .glossary import Glossary, load_glossary
     from .pipeline.live import run_live
     from .pipeline.speech import load_speech_model, new_transcriber
     from .pipeline.workers import ModelWorker
-    from .translation.service import installed_service
     from .translation.speech import SessionAudio, SpeechTranslator
-    from .translation.stage import TranslationStage, check_targets
+    from .translation.stage import TranslationStage
 
     source = _source(args.source or str(DEMO_RECORDING), settings, args.speed)
-    tr = settings.translation
-    service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
     worker = ModelWorker("speech")
     try:
-        wanted = tr.target_list()
-        if args.targets is None and not wanted:  # the demo shows translation out of the box
-            floor = settings.asr.language or "en"
-            wanted = [t for t in DEMO_TARGETS if t != floor and service.route(floor, t)]
-        targets = check_targets(service, wanted, settings.asr.language, speech=True)
-        glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
         model = await worker.run(load_speech_model, settings)
         transcriber = await worker.run(new_transcriber, settings, model)
         recent = SessionAudio()
@@ -406,15 +404,29 @@ async def _live(args: argparse.Namespace, settings: config.Settings) -> None:
             group.create_task(stage.run())
     finally:
         worker.close()
-        service.close()
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from .glossary import Glossary, load_glossary
+    from .translation.service import installed_service
+    from .translation.stage import check_targets
+
     settings = _settings(args)
+    # Everything that blocks (engines found, imports) happens before the event loop runs.
+    tr = settings.translation
+    service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
     try:
-        asyncio.run(_live(args, settings))
+        wanted = tr.target_list()
+        if args.targets is None and not wanted:  # the demo shows translation out of the box
+            floor = settings.asr.language or "en"
+            wanted = [t for t in DEMO_TARGETS if t != floor and service.route(floor, t)]
+        targets = check_targets(service, wanted, settings.asr.language, speech=True)
+        glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+        asyncio.run(_live(args, settings, service, targets, glossary))
     except* InterpError as group:
         raise group.exceptions[0] from None
+    finally:
+        service.close()
     return 0
 
 

@@ -47,6 +47,10 @@ def test_bad_languages(args: list[str], fragment: str) -> None:
     assert_one_line_error(interp("translate", *args, "Hello."), fragment)
 
 
+def test_empty_text_argument() -> None:
+    assert_one_line_error(interp("translate", "--from", "en", "--to", "es", " "), "empty")
+
+
 def test_bad_glossary_row(tmp_path: Path) -> None:
     bad = tmp_path / "terms.csv"
     bad.write_text("term,es\nPeace Charter,Carta,extra\n")
