@@ -7,7 +7,6 @@ traceback and debug logs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,11 +22,14 @@ from .wire import Message, Stamper, new_session_id, segment_id
 logger = logging.getLogger("interp")
 
 DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo" / "fleurs_en_concat.ogg"
-DEMO_GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary" / "iptp-plenary.toml"
 DEMO_TARGETS = ("es", "fr")
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
+    return config.load(getattr(args, "config", None), overrides=_overrides(args))
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if getattr(args, "language", None):
         overrides["asr.language"] = args.language
@@ -41,7 +43,9 @@ def _settings(args: argparse.Namespace) -> config.Settings:
         overrides["glossary"] = args.glossary
     if getattr(args, "targets", None) is not None:
         overrides["translation.targets"] = args.targets
-    return config.load(getattr(args, "config", None), overrides=overrides)
+    if getattr(args, "token", None):
+        overrides["server.token"] = args.token
+    return overrides
 
 
 # -- models ----------------------------------------------------------------------
@@ -340,94 +344,70 @@ def _source(spec: str, settings: config.Settings, speed: float) -> Any:
     return FileSource(Path(spec), settings.audio.chunk_ms, speed)
 
 
-async def _live(
-    args: argparse.Namespace,
-    settings: config.Settings,
-    service: Any,
-    targets: list[str],
-    glossary: Any,
-) -> None:
-    from .console import CaptionPrinter
-    from .pipeline.live import run_live
-    from .pipeline.speech import load_speech_model, new_transcriber
-    from .pipeline.workers import ModelWorker
-    from .translation.speech import SessionAudio, SpeechTranslator
-    from .translation.stage import TranslationStage
-
-    source = _source(args.source or str(DEMO_RECORDING), settings, args.speed)
-    worker = ModelWorker("speech")
-    try:
-        model = await worker.run(load_speech_model, settings)
-        transcriber = await worker.run(new_transcriber, settings, model)
-        recent = SessionAudio()
-        speech = SpeechTranslator(model, settings.asr, recent.slice, glossary.prompt())
-        stamper = Stamper(new_session_id())
-        printer = CaptionPrinter()
-        received = 0.0
-        stage = TranslationStage(
-            service,
-            glossary,
-            targets,
-            lambda result: printer.show(_stamp_result(stamper, result)),
-            lambda: received,
-            warm_from=settings.asr.language or "en",
-            speech=speech,
-        )
-        print(
-            f"live captions of {args.source or 'the demo recording (FLEURS, CC BY 4.0)'}"
-            f"{', translated into ' + ', '.join(targets) if targets else ''}; Ctrl-C stops",
-            file=sys.stderr,
-        )
-
-        def on_event(event: Any, at: float) -> None:
-            nonlocal received
-            received = at
-            printer.show(stamper.stamp(event, at))
-            if isinstance(event, CommittedSegment):
-                stage.submit(event)
-
-        async def recognise() -> None:
-            try:
-                await run_live(
-                    source,
-                    transcriber,
-                    worker,
-                    on_event,
-                    settings.audio.queue_chunks,
-                    on_audio=lambda chunk: recent.append(chunk.samples),
-                )
-            finally:
-                stage.finish()
-
-        async with asyncio.TaskGroup() as group:
-            group.create_task(recognise())
-            group.create_task(stage.run())
-    finally:
-        worker.close()
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
+def _translation_setup(
+    args: argparse.Namespace, settings: config.Settings, defaults: tuple[str, ...] = ()
+) -> tuple[Any, list[str], Any]:
+    """The translation service, the checked targets and the glossary (before any loop)."""
     from .glossary import Glossary, load_glossary
     from .translation.service import installed_service
     from .translation.stage import check_targets
 
-    settings = _settings(args)
-    # Everything that blocks (engines found, imports) happens before the event loop runs.
     tr = settings.translation
     service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
     try:
         wanted = tr.target_list()
-        if args.targets is None and not wanted:  # the demo shows translation out of the box
+        if args.targets is None and not wanted:
             floor = settings.asr.language or "en"
-            wanted = [t for t in DEMO_TARGETS if t != floor and service.route(floor, t)]
+            wanted = [t for t in defaults if t != floor and service.route(floor, t)]
         targets = check_targets(service, wanted, settings.asr.language, speech=True)
         glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
-        asyncio.run(_live(args, settings, service, targets, glossary))
+    except InterpError:
+        service.close()
+        raise
+    return service, targets, glossary
+
+
+def _serve(args: argparse.Namespace, settings: config.Settings, source: str, loop: bool) -> int:
+    from .console import CaptionPrinter
+    from .server.run import ServeOptions, run
+
+    service, targets, glossary = _translation_setup(
+        args, settings, DEMO_TARGETS if args.command == "demo" else ()
+    )
+    options = ServeOptions(
+        source=source,
+        speed=args.speed,
+        loop=loop,
+        host=args.host,
+        port=args.port,
+        cert=args.cert,
+        key=args.key,
+    )
+    printer = CaptionPrinter()
+
+    def show(message: Message) -> None:
+        if message.type in ("final", "translation", "error"):
+            printer.show(message)
+
+    try:
+        run(settings, options, service, targets, glossary, show if not args.quiet else None)
     except* InterpError as group:
         raise group.exceptions[0] from None
     finally:
         service.close()
     return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.source:
+        return _serve(args, settings, args.source, loop=False)
+    return _serve(args, settings, str(DEMO_RECORDING), loop=True)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return _serve(args, settings, args.source, loop=False)
 
 
 # -- parser ----------------------------------------------------------------------
@@ -473,17 +453,45 @@ def _parser() -> argparse.ArgumentParser:
             "--targets", help="languages to translate finals into, comma-separated, such as es,fr"
         )
 
+    def server_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--speed",
+            type=float,
+            default=1.0,
+            help="replay pace of a file (0: as fast as possible)",
+        )
+        sub.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+        sub.add_argument("--port", type=int, help="port (default 8765; 0 picks a free one)")
+        sub.add_argument("--cert", type=Path, help="TLS certificate (PEM), with --key")
+        sub.add_argument("--key", type=Path, help="TLS private key (PEM)")
+        sub.add_argument(
+            "--token", help="operator and floor-device token (default: generated once)"
+        )
+        sub.add_argument(
+            "--quiet", action="store_true", help="do not print the captions in the terminal"
+        )
+        speech_options(sub)
+
     demo = commands.add_parser(
-        "demo", parents=[common], help="live captions of a real recording shipped with interp"
+        "demo",
+        parents=[common],
+        help="serve live captions of a real recording shipped with interp, translated",
     )
     demo.add_argument(
-        "--source", help="an audio file, 'mic' or 'mic:DEVICE' (default: the demo recording)"
+        "--source", help="an audio file, 'mic', 'mic:DEVICE' or 'ws' (default: the demo recording)"
     )
-    demo.add_argument(
-        "--speed", type=float, default=1.0, help="replay pace of a file (0: as fast as possible)"
-    )
-    speech_options(demo)
+    server_options(demo)
     demo.set_defaults(handler=_cmd_demo)
+
+    serve = commands.add_parser("serve", parents=[common], help="serve a live session")
+    serve.add_argument(
+        "--source",
+        default="mic",
+        help="an audio file (replayed at real pace), 'mic', 'mic:DEVICE', or 'ws' for PCM "
+        "pushed to /ws/audio (default: mic)",
+    )
+    server_options(serve)
+    serve.set_defaults(handler=_cmd_serve)
 
     transcribe = commands.add_parser("transcribe", parents=[common], help="transcribe a whole file")
     transcribe.add_argument("file")

@@ -96,12 +96,37 @@ class TranslationSettings:
         return [code.strip() for code in self.targets.split(",") if code.strip()]
 
 
+def _default_token_file() -> Path:
+    base = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    return base / "interp" / "token"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "0.0.0.0"
+    port: int = 8765
+    token: str = ""
+    """The operator's and floor devices' token; empty: generated once into token_file."""
+    token_file: Path = field(default_factory=_default_token_file)
+    open_captions: bool = True
+    """Read-only captions need no token on the venue network."""
+    allowed_origins: str = ""
+    """Comma-separated extra origins allowed for control and audio (the page's own is)."""
+    outbox_limit: int = 256
+    """Messages waiting for one listener before it is too slow and disconnected."""
+    history_limit: int = 5000
+    max_message_bytes: int = 1 << 20
+    control_per_second: float = 5.0
+    status_every_s: float = 2.0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
     translation: TranslationSettings = field(default_factory=TranslationSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     models_dir: Path = field(default_factory=_default_models_dir)
     glossary: Path | None = None
 
@@ -111,6 +136,7 @@ _SECTIONS = {
     "vad": VadSettings,
     "asr": AsrSettings,
     "translation": TranslationSettings,
+    "server": ServerSettings,
 }
 
 

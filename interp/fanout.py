@@ -46,6 +46,10 @@ class Outbox:
         self._waiting.append(message)
         return True
 
+    def preload(self, messages: list[Message]) -> None:
+        """History a listener must see first; it is not subject to the limit."""
+        self._waiting.extend(messages)
+
     def take(self) -> list[Message]:
         """Everything waiting, in order; the outbox is empty afterwards."""
         taken = list(self._waiting)

@@ -142,6 +142,17 @@ class Stamper:
             extra={"state": state},
         )
 
+    def status_message(self, at: float, fields: dict[str, Any]) -> Message:
+        return Message(
+            type="status",
+            session=self.session,
+            seq=self._next(),
+            emitted_at=round(at, 3),
+            speaker=self.speaker,
+            agenda_item=self.agenda_item,
+            extra=fields,
+        )
+
     def error_message(
         self,
         stage: str,

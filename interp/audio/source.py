@@ -96,9 +96,12 @@ def decode_file(path: Path) -> Samples:
 class FileSource:
     """Replays a file, at real pace (``speed`` 1.0), faster, or as fast as possible (0)."""
 
-    def __init__(self, path: Path, chunk_ms: int = 100, speed: float = 1.0) -> None:
+    def __init__(
+        self, path: Path, chunk_ms: int = 100, speed: float = 1.0, loop: bool = False
+    ) -> None:
         self.path = path
         self.speed = speed
+        self.loop = loop
         self._chunk = chunk_ms * SAMPLE_RATE // 1000
         _open(path).close()  # fail now, with a clear message, not inside the pipeline
 
@@ -106,11 +109,47 @@ class FileSource:
         loop = asyncio.get_running_loop()
         started = loop.time()
         sent = 0
-        for block in iter_file_samples(self.path, self._chunk):
-            yield AudioChunk(block, sent / SAMPLE_RATE)
-            sent += len(block)
-            if self.speed > 0:
-                due = started + sent / SAMPLE_RATE / self.speed
-                await asyncio.sleep(max(0.0, due - loop.time()))
-            else:
-                await asyncio.sleep(0)
+        while True:
+            for block in iter_file_samples(self.path, self._chunk):
+                yield AudioChunk(block, sent / SAMPLE_RATE)
+                sent += len(block)
+                if self.speed > 0:
+                    due = started + sent / SAMPLE_RATE / self.speed
+                    await asyncio.sleep(max(0.0, due - loop.time()))
+                else:
+                    await asyncio.sleep(0)
+            if not self.loop:  # the demo plays its recording again and again
+                return
+
+
+class PushedAudioSource:
+    """PCM pushed over ``/ws/audio``: s16le, 16 kHz, mono, in binary frames.
+
+    The socket handler calls :meth:`push`, which never waits: if recognition falls
+    far behind, the oldest audio is dropped and counted rather than blocking the
+    sender.
+    """
+
+    def __init__(self, queue_chunks: int = 600) -> None:
+        self._queue: asyncio.Queue[Samples | None] = asyncio.Queue(queue_chunks)
+        self._sent = 0
+        self.dropped_chunks = 0
+
+    def push(self, pcm: bytes) -> None:
+        if len(pcm) % 2:
+            raise InputError("audio frames must hold whole 16-bit samples (s16le)")
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped_chunks += 1
+        self._queue.put_nowait(samples)
+
+    def end(self) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+
+    async def chunks(self) -> AsyncIterator[AudioChunk]:
+        while (samples := await self._queue.get()) is not None:
+            yield AudioChunk(samples, self._sent / SAMPLE_RATE)
+            self._sent += len(samples)

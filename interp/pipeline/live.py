@@ -29,12 +29,14 @@ async def run_live(
     on_event: Callable[[TextEvent, float], None],
     queue_chunks: int = 600,
     on_audio: Callable[[AudioChunk], None] | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> float:
     """Run until the source ends; return the seconds of audio received.
 
     ``on_event(event, emitted_at)`` is called on the loop for every event, where
     ``emitted_at`` is the session audio received when the event came out;
-    ``on_audio(chunk)`` sees every chunk as it arrives.
+    ``on_audio(chunk)`` sees every chunk as it arrives, and ``on_progress(seconds)``
+    the audio recognised so far after each pass.
     """
     queue: asyncio.Queue[AudioChunk | None] = asyncio.Queue(queue_chunks)
     received = 0
@@ -51,6 +53,7 @@ async def run_live(
             await queue.put(_END)
 
     async def recognise() -> None:
+        fed = 0
         finished = False
         while not finished:
             blocks = [await queue.get()]
@@ -59,7 +62,11 @@ async def run_live(
             finished = blocks[-1] is _END
             samples = [b.samples for b in blocks if b is not None]
             if samples:
-                events = await worker.run(transcriber.feed, np.concatenate(samples))
+                audio = np.concatenate(samples)
+                events = await worker.run(transcriber.feed, audio)
+                fed += len(audio)
+                if on_progress is not None:
+                    on_progress(fed / SAMPLE_RATE)
                 for event in events:
                     on_event(event, received / SAMPLE_RATE)
         for event in await worker.run(transcriber.flush):

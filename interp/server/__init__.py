@@ -1,0 +1,1 @@
+"""The caption server: one process, one port, the pages, the WebSocket endpoints."""

@@ -1,0 +1,88 @@
+"""The in-process bus: the pipeline publishes, every listener gets its own outbox.
+
+Publishing never waits for a listener.  Each connection has a writer task that sends
+what its :class:`~interp.fanout.Outbox` holds; a listener that stops reading fills its
+outbox and is disconnected, while everyone else goes on (see :mod:`interp.fanout`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from ..fanout import History, Outbox
+from ..wire import Message
+
+SOURCE = "source"
+"""The ``lang`` of a listener that follows the floor, in whatever language is spoken."""
+
+
+@dataclass(eq=False)
+class Listener:
+    lang: str
+    outbox: Outbox
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    too_slow: bool = False
+
+    def wants(self, message: Message) -> bool:
+        if message.type in ("session", "status"):
+            return True
+        if message.type == "error":
+            return message.lang is None or message.lang == self.lang
+        if message.type == "translation":
+            return message.lang == self.lang
+        return self.lang == SOURCE or message.lang == self.lang  # partial, final
+
+
+class Hub:
+    """Fan-out of one server's messages, with the history newcomers start from."""
+
+    def __init__(self, outbox_limit: int = 256, history_limit: int = 5000) -> None:
+        self.history = History(history_limit)
+        self.listeners: set[Listener] = set()
+        self._outbox_limit = outbox_limit
+        self.published = 0
+        self.disconnected_slow = 0
+        self.on_publish: list[Callable[[Message], None]] = []
+        self.session: str | None = None
+
+    def publish(self, message: Message) -> None:
+        self.session = message.session
+        if message.type in ("final", "translation"):
+            # Wall time of publication: a client can measure how late it receives.
+            message = replace(message, extra={**message.extra, "published_at": time.time()})
+        self.published += 1
+        self.history.record(message)
+        for callback in self.on_publish:
+            callback(message)
+        for listener in self.listeners:
+            if listener.too_slow or not listener.wants(message):
+                continue
+            if not listener.outbox.offer(message):
+                listener.too_slow = True
+                self.disconnected_slow += 1
+            listener.wake.set()
+
+    def join(
+        self, lang: str, since: int | None, session: str | None = None
+    ) -> tuple[Listener, bool]:
+        """A new listener, its outbox primed with the history it should see first.
+
+        ``since`` counts in ``session``: a listener coming back after the server
+        restarted, or after the session changed, starts from the new session's history.
+        """
+        if session is not None and session != self.session:
+            since = None
+        listener = Listener(lang, Outbox(self._outbox_limit))
+        replay, complete = self.history.since(since)
+        wanted = [m for m in replay if listener.wants(m)]
+        # A newcomer gets the recent captions, not a day of them.
+        listener.outbox.preload(wanted[-self._outbox_limit :] if since is None else wanted)
+        listener.wake.set()
+        self.listeners.add(listener)
+        return listener, complete
+
+    def leave(self, listener: Listener) -> None:
+        self.listeners.discard(listener)

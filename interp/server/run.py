@@ -1,0 +1,201 @@
+"""``interp serve`` and ``interp demo``: build the pipeline and the server, run until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import resource
+import secrets
+import socket
+import ssl
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..audio.source import AudioSource, FileSource, PushedAudioSource
+from ..config import Settings
+from ..errors import ConfigError
+from ..glossary import Glossary
+from ..pipeline.speech import load_speech_model
+from ..pipeline.workers import ModelWorker
+from ..translation.service import TranslationService
+from ..wire import Message
+from .app import CaptionServer
+from .hub import Hub
+from .session import LiveSession
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    source: str
+    """An audio file, ``mic``, ``mic:DEVICE`` or ``ws``."""
+    speed: float = 1.0
+    loop: bool = False
+    host: str | None = None
+    port: int | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    autostart: bool = True
+
+
+def control_token(settings: Settings) -> tuple[str, bool]:
+    """The configured token, or the one generated on first run; and whether it is new."""
+    if settings.server.token:
+        return settings.server.token, False
+    path = settings.server.token_file
+    with contextlib.suppress(OSError):
+        existing = path.read_text(encoding="utf-8").strip()
+        if existing:
+            return existing, False
+    token = secrets.token_urlsafe(18)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token + "\n")
+    except OSError as exc:
+        logger.warning("cannot keep the token in %s (%s); it holds for this run only", path, exc)
+    return token, True
+
+
+def raise_open_files_limit() -> int:
+    """Thousands of listeners need thousands of sockets: lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = 1_048_576 if hard == resource.RLIM_INFINITY else hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+    return soft
+
+
+def _tls(options: ServeOptions) -> ssl.SSLContext | None:
+    if options.cert is None and options.key is None:
+        return None
+    if options.cert is None or options.key is None:
+        raise ConfigError("TLS needs both --cert and --key")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(options.cert, options.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the TLS certificate or key: {exc}") from exc
+    return context
+
+
+def _source_factory(
+    options: ServeOptions, settings: Settings, server_ref: list[CaptionServer]
+) -> Callable[[], AudioSource]:
+    spec = options.source
+    if spec == "ws":
+
+        def pushed() -> AudioSource:
+            source = PushedAudioSource(settings.audio.queue_chunks)
+            server_ref[0].pushed = source
+            return source
+
+        return pushed
+    if spec == "mic" or spec.startswith("mic:"):
+        from ..audio.capture import MicrophoneSource
+
+        device = spec.partition(":")[2] or None
+        MicrophoneSource(device, settings.audio.chunk_ms, settings.audio.queue_chunks, 0)
+        return lambda: MicrophoneSource(
+            device,
+            settings.audio.chunk_ms,
+            settings.audio.queue_chunks,
+            settings.audio.device_retry_s,
+        )
+    FileSource(Path(spec), settings.audio.chunk_ms, options.speed)  # fails now if unreadable
+    return lambda: FileSource(Path(spec), settings.audio.chunk_ms, options.speed, options.loop)
+
+
+def _lan_address() -> str:
+    """The address other machines on the venue network reach this one at."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("10.255.255.255", 1))  # no packet is sent: this only picks a route
+        return str(probe.getsockname()[0])
+    return "127.0.0.1"
+
+
+async def serve_forever(
+    settings: Settings,
+    options: ServeOptions,
+    service: TranslationService,
+    targets: list[str],
+    glossary: Glossary,
+    on_message: Callable[[Message], None] | None = None,
+    ready: Callable[[str, int], None] | None = None,
+) -> None:
+    """Run the server until cancelled; ``ready(host, port)`` is called once it listens."""
+    raise_open_files_limit()
+    token, new = control_token(settings)
+    tls = _tls(options)
+    server_ref: list[CaptionServer] = []
+    make_source = _source_factory(options, settings, server_ref)
+    worker = ModelWorker("speech")
+    try:
+        model = await worker.run(load_speech_model, settings)
+        hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
+        if on_message is not None:
+            hub.on_publish.append(on_message)
+        session = LiveSession(settings, hub, model, worker, service, targets, glossary, make_source)
+        floor = [settings.asr.language] if settings.asr.language else []
+        languages = list(dict.fromkeys([*floor, *targets]))
+        server = CaptionServer(settings.server, hub, session, token, languages, glossary)
+        server_ref.append(server)
+        host = options.host or settings.server.host
+        port = settings.server.port if options.port is None else options.port
+        async with await server.serve(host, port, tls) as listening:
+            bound = listening.sockets[0].getsockname()[1]
+            scheme = "https" if tls else "http"
+            kept = f" (new, kept in {settings.server.token_file})" if new else ""
+            shown = _lan_address() if host in ("0.0.0.0", "::", "") else host
+            base = f"{scheme}://{shown}:{bound}"
+            print(
+                f"interp: serving on {base}\n"
+                f"  delegates:    {base}/\n"
+                f"  interpreters: {base}/interpreter\n"
+                f"  operator:     {base}/operator\n"
+                f"  operator token{kept}: {token}",
+                file=sys.stderr,
+                flush=True,
+            )
+            if ready is not None:
+                ready(host, bound)
+            if options.autostart:
+                session.start()
+            status_task = asyncio.create_task(_publish_status(hub, session, settings))
+            try:
+                await asyncio.Future()  # until cancelled (Ctrl-C)
+            finally:
+                status_task.cancel()
+                await session.stop()
+    finally:
+        worker.close()
+
+
+async def _publish_status(hub: Hub, session: LiveSession, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(settings.server.status_every_s)
+        if session.stamper is not None:
+            status = session.status()
+            fields = {k: v for k, v in status.items() if k not in ("speaker", "agenda_item")}
+            hub.publish(session.stamper.status_message(session.received_s, fields))
+
+
+def run(
+    settings: Settings,
+    options: ServeOptions,
+    service: TranslationService,
+    targets: list[str],
+    glossary: Glossary,
+    on_message: Callable[[Message], None] | None = None,
+) -> Any:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(settings, options, service, targets, glossary, on_message))

@@ -1,0 +1,134 @@
+"""End to end: ``interp serve`` with the real pipeline, read in Debian's Chromium.
+
+Playwright drives ``/usr/bin/chromium`` (installed by the set-up command); nothing is
+downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDING = ROOT / "interp" / "data" / "demo" / "fleurs_en_concat.ogg"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int, tmp: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interp", "serve", "--source", str(RECORDING), "--host", "127.0.0.1",
+         "--port", str(port), "--language", "en", "--targets", "es,fr", "--token", "e2e-token",
+         "--quiet"],
+        stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if "serving on" in line:
+            return process
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"the server did not start: {process.stderr.read()}")
+
+
+def stop_server(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+@pytest.fixture()
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run the README's set-up command")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def test_captions_in_two_languages_and_resume_after_a_restart(
+    browser: object, tmp_path: Path
+) -> None:
+    port = free_port()
+    server = start_server(port, tmp_path)
+    try:
+        spanish = browser.new_page()  # type: ignore[attr-defined]
+        french = browser.new_page()  # type: ignore[attr-defined]
+        spanish.goto(f"http://127.0.0.1:{port}/?lang=es")
+        french.goto(f"http://127.0.0.1:{port}/?lang=fr")
+        spanish.wait_for_selector("#captions .line.final", timeout=60_000)
+        french.wait_for_selector("#captions .line.final", timeout=60_000)
+        es_text = spanish.inner_text("#captions .line.final .text")
+        fr_text = french.inner_text("#captions .line.final .text")
+        assert es_text and fr_text and es_text != fr_text
+        assert spanish.get_attribute("#captions .line.final", "lang") == "es"
+        assert "live" in spanish.inner_text("#state")
+
+        # The server goes away and comes back on the same port: the page notices,
+        # reconnects by itself and shows the new session's captions.
+        stop_server(server)
+        spanish.wait_for_function(
+            "document.getElementById('state').textContent.includes('reconnecting')", timeout=15_000
+        )
+        before = spanish.locator("#captions .line.final").count()
+        server = start_server(port, tmp_path)
+        spanish.wait_for_function(
+            "document.getElementById('state').textContent.includes('live')", timeout=30_000
+        )
+        spanish.wait_for_function(
+            f"document.querySelectorAll('#captions .line.final').length > {before}", timeout=60_000
+        )
+    finally:
+        stop_server(server)
+
+
+def test_interpreter_and_operator_pages(browser: object, tmp_path: Path) -> None:
+    port = free_port()
+    server = start_server(port, tmp_path)
+    try:
+        operator = browser.new_page()  # type: ignore[attr-defined]
+        operator.goto(f"http://127.0.0.1:{port}/operator")
+        operator.fill("#token", "e2e-token")
+        operator.click("#connect")
+        operator.wait_for_function(
+            "document.getElementById('state').textContent.includes('connected')"
+        )
+        operator.fill("#speaker", "Delegate of Cambodia")
+        operator.click("#set-speaker")
+        operator.wait_for_function(
+            "document.getElementById('s-floor').textContent.includes('Cambodia')"
+        )
+        assert re.search(r"\d", operator.inner_text("#s-listeners"))
+
+        interpreter = browser.new_page()  # type: ignore[attr-defined]
+        interpreter.goto(f"http://127.0.0.1:{port}/interpreter?lang=es")
+        interpreter.wait_for_selector("#source .line.final", timeout=60_000)
+        interpreter.wait_for_selector("#target .line.final", timeout=60_000)
+        assert "Cambodia" in interpreter.inner_text("#source .line.final .meta")
+    finally:
+        stop_server(server)

@@ -1,0 +1,236 @@
+"""The real server on port 0 with real ``websockets`` clients.
+
+The pipeline is replaced by publishing into the hub directly, as the pipeline does;
+the end-to-end tests (``test_browser.py``) run the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from interp import config
+from interp.server.app import CaptionServer
+from interp.server.hub import Hub
+from interp.server.session import LiveSession
+from interp.translation.service import TranslationService
+from interp.wire import Message, Stamper
+
+TOKEN = "test-token-123"
+
+
+class Room:
+    def __init__(self, server: CaptionServer, port: int) -> None:
+        self.server, self.port = server, port
+        self.stamper = Stamper("20261130-000000-test")
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def final(self, index: int, text: str, lang: str = "en") -> Message:
+        message = Message(
+            type="final", session=self.stamper.session, seq=self.stamper._next(),
+            segment=f"seg-{index}", lang=lang, text=text, start=index, end=index + 1.0,
+            emitted_at=index + 2.0,
+        )  # fmt: skip
+        self.server.hub.publish(message)
+        return message
+
+    def translation(self, index: int, text: str, lang: str) -> Message:
+        message = Message(
+            type="translation", session=self.stamper.session, seq=self.stamper._next(),
+            segment=f"seg-{index}", lang=lang, text=text, start=index, end=index + 1.0,
+            emitted_at=index + 2.1,
+        )  # fmt: skip
+        self.server.hub.publish(message)
+        return message
+
+
+@pytest.fixture()
+async def room() -> AsyncIterator[Room]:
+    settings = config.load(environ={}, overrides={"server.token": TOKEN, "server.outbox_limit": 50})
+    hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
+    session = LiveSession(
+        settings,
+        hub,
+        None,
+        None,
+        TranslationService([]),
+        ["es"],
+        None,
+        lambda: None,  # type: ignore[arg-type]
+    )
+    server = CaptionServer(settings.server, hub, session, TOKEN, ["en", "es"])
+    async with await server.serve("127.0.0.1", 0) as listening:
+        yield Room(server, listening.sockets[0].getsockname()[1])
+
+
+async def receive(ws: Any, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    return [json.loads(await asyncio.wait_for(ws.recv(), timeout)) for _ in range(count)]
+
+
+async def test_newcomer_gets_history_then_live(room: Room) -> None:
+    for i in range(3):
+        room.final(i, f"sentence {i}")
+    async with connect(f"{room.url}/ws/captions?lang=source") as ws:
+        history = await receive(ws, 3)
+        assert [m["text"] for m in history] == ["sentence 0", "sentence 1", "sentence 2"]
+        room.final(3, "live one")
+        (live,) = await receive(ws, 1)
+        assert live["text"] == "live one" and live["type"] == "final" and live["v"] == 1
+
+
+async def test_resume_with_since_loses_nothing_and_repeats_nothing(room: Room) -> None:
+    sent = [room.final(i, f"s{i}") for i in range(5)]
+    async with connect(f"{room.url}/ws/captions?lang=source&since={sent[1].seq}") as ws:
+        got = await receive(ws, 3)
+        assert [m["seq"] for m in got] == [m.seq for m in sent[2:]]
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.3)
+
+
+async def test_language_filter(room: Room) -> None:
+    async with connect(f"{room.url}/ws/captions?lang=es") as ws:
+        room.final(0, "Good morning.")
+        room.translation(0, "Buenos días.", "es")
+        room.translation(0, "Bonjour.", "fr")
+        (message,) = await receive(ws, 1)
+        assert (message["type"], message["text"], message["segment"]) == (
+            "translation", "Buenos días.", "seg-0"
+        )  # fmt: skip
+
+
+async def test_unknown_language_is_refused(room: Room) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{room.url}/ws/captions?lang=klingon"):
+            pass
+    assert refused.value.response.status_code == 400
+    assert b"unknown language" in refused.value.response.body
+
+
+async def test_a_stalled_listener_never_delays_the_others(room: Room) -> None:
+    # A client that completes the handshake and then never reads.
+    stalled = socket.create_connection(("127.0.0.1", room.port))
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(
+        b"GET /ws/captions?lang=source HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    await asyncio.sleep(0.2)
+    try:
+        async with connect(f"{room.url}/ws/captions?lang=source", max_size=None) as reader:
+            text = "x" * 60_000  # 18 MB in all: more than the kernel buffers of the stalled socket
+            for i in range(300):
+                room.final(i, f"{i} {text}")
+                await asyncio.sleep(0)
+            got = await receive(reader, 300, timeout=20)
+            assert [m["segment"] for m in got] == [f"seg-{i}" for i in range(300)]
+            assert room.server.hub.disconnected_slow >= 1
+    finally:
+        stalled.close()
+
+
+async def test_control_needs_the_token(room: Room) -> None:
+    async with connect(f"{room.url}/ws/control") as ws:
+        await ws.send(json.dumps({"token": "wrong"}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    async with connect(f"{room.url}/ws/audio") as ws:
+        await ws.send(b"\x00\x01" * 100)  # audio before any token
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+
+
+async def test_control_with_token_and_bad_frames(room: Room) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with connect(f"{room.url}/ws/control", additional_headers=headers) as ws:
+        await ws.send(b"\xff\xfe garbage")
+        assert "not binary" in json.loads(await ws.recv())["error"]
+        await ws.send("{not json")
+        assert "not valid JSON" in json.loads(await ws.recv())["error"]
+        await ws.send(json.dumps({"command": "dance"}))
+        assert "unknown command" in json.loads(await ws.recv())["error"]
+        await ws.send(json.dumps({"command": "speaker", "name": "Delegate of Cambodia"}))
+        reply = json.loads(await ws.recv())
+        assert reply["ok"] and reply["speaker"] == "Delegate of Cambodia"
+
+
+async def test_control_flood_is_rate_limited(room: Room) -> None:
+    async with connect(
+        f"{room.url}/ws/control", additional_headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as ws:
+        for _ in range(30):
+            await ws.send(json.dumps({"command": "status"}))
+        replies = [json.loads(await ws.recv()) for _ in range(30)]
+        refused = [r for r in replies if not r["ok"]]
+        assert refused and "too many commands" in refused[0]["error"]
+        assert sum(r["ok"] for r in replies) <= 8
+
+
+async def test_foreign_origin_cannot_control(room: Room) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{room.url}/ws/control", origin="http://evil.example"):  # type: ignore[arg-type]
+            pass
+    assert refused.value.response.status_code == 403
+
+
+async def test_oversized_frame_closes_only_that_connection(room: Room) -> None:
+    async with connect(f"{room.url}/ws/captions?lang=source") as other:
+        async with connect(f"{room.url}/ws/captions?lang=source", max_size=None) as big:
+            await big.send(b"\x00" * (10 * 1024 * 1024))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(big.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+        room.final(0, "still here")
+        (message,) = await receive(other, 1)
+        assert message["text"] == "still here"
+
+
+async def http_get(port: int, path: str) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split()[1])
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        ),
+        0,
+    )
+    body = await reader.readexactly(length)
+    writer.close()
+    return status, body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/../../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml",
+     "/fonts/../../../etc/passwd", "/static//etc/passwd", "/nowhere"],
+)  # fmt: skip
+async def test_static_serving_cannot_escape_web(room: Room, path: str) -> None:
+    status, body = await http_get(room.port, path)
+    assert status == 404 and b"[project]" not in body and b"root:" not in body
+
+
+async def test_pages_health_and_metrics(room: Room) -> None:
+    for path in ("/", "/interpreter", "/operator", "/static/captions.js", "/static/style.css"):
+        status, _ = await http_get(room.port, path)
+        assert status == 200, path
+    assert await http_get(room.port, "/healthz") == (200, b"ok\n")
+    status, body = await http_get(room.port, "/metrics")
+    assert status == 200 and b"interp_listeners 0" in body
+    status, body = await http_get(room.port, "/api/status")
+    assert status == 200 and json.loads(body)["languages"] == ["en", "es"]
