@@ -382,6 +382,7 @@ def _serve(args: argparse.Namespace, settings: config.Settings, source: str, loo
         port=args.port,
         cert=args.cert,
         key=args.key,
+        archive=args.archive,
     )
     printer = CaptionPrinter()
 
@@ -408,6 +409,47 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return _serve(args, settings, args.source, loop=False)
+
+
+# -- archive ---------------------------------------------------------------------
+
+
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from .archive.export import export
+    from .archive.store import Archive
+
+    settings = _settings(args)
+    archive = Archive(args.archive or settings.server.archive, readonly=True)
+    try:
+        if args.action == "list":
+            for entry in archive.sessions():
+                print(f"{entry['id']}  {entry['state']:<11} {', '.join(entry['languages']):<16} "
+                      f"{entry['title'] or ''}")  # fmt: skip
+            return 0
+        if args.action == "search":
+            hits = archive.search(" ".join(args.query), session=args.session, lang=args.lang,
+                                  speaker=args.speaker)  # fmt: skip
+            for hit in hits:
+                snippet = hit.snippet.replace("<mark>", "[").replace("</mark>", "]")
+                snippet = snippet.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                print(f"{hit.session} {hit.segment} {hit.start:8.1f}s ({hit.lang}) {snippet}")
+            if not hits:
+                print("nothing found", file=sys.stderr)
+            return 0
+        if len(args.query) != 1:
+            raise InputError("archive export takes one session id; see `interp archive list`")
+        session_id = args.query[0]
+        data = export(args.format, archive.transcript(session_id, args.lang),
+                      archive.session(session_id), args.lang)  # fmt: skip
+        if args.output:
+            Path(args.output).write_bytes(data)
+        elif args.format == "docx":
+            raise InputError("a DOCX export needs -o FILE")
+        else:
+            sys.stdout.write(data.decode("utf-8"))
+        return 0
+    finally:
+        archive.close()
 
 
 # -- parser ----------------------------------------------------------------------
@@ -468,6 +510,9 @@ def _parser() -> argparse.ArgumentParser:
             "--token", help="operator and floor-device token (default: generated once)"
         )
         sub.add_argument(
+            "--archive", type=Path, help="the SQLite archive (default ~/.local/share/interp/)"
+        )
+        sub.add_argument(
             "--quiet", action="store_true", help="do not print the captions in the terminal"
         )
         speech_options(sub)
@@ -513,6 +558,19 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--glossary", type=Path, help="session glossary (.toml or .csv)")
     translate.add_argument("text", nargs="?", help="text to translate (default: standard input)")
     translate.set_defaults(handler=_cmd_translate)
+
+    archive = commands.add_parser(
+        "archive", parents=[common], help="list, search and export the archived sessions"
+    )
+    archive.add_argument("action", choices=["list", "search", "export"])
+    archive.add_argument("query", nargs="*", help="search: words to find; export: a session id")
+    archive.add_argument("--session", help="search: only this session")
+    archive.add_argument("--lang", help="only this language (export: the translation into it)")
+    archive.add_argument("--speaker", help="search: only this speaker")
+    archive.add_argument("--format", choices=["srt", "vtt", "txt", "json", "docx"], default="txt")
+    archive.add_argument("-o", "--output", help="export: output file (default: standard output)")
+    archive.add_argument("--archive", type=Path, help="the archive file (default: the server's)")
+    archive.set_defaults(handler=_cmd_archive)
 
     models = commands.add_parser("models", parents=[common], help="list, install or verify models")
     models.add_argument("action", choices=["list", "install", "verify"])

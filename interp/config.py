@@ -101,6 +101,11 @@ def _default_token_file() -> Path:
     return base / "interp" / "token"
 
 
+def _default_archive() -> Path:
+    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "interp" / "archive.sqlite"
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str = "0.0.0.0"
@@ -118,6 +123,8 @@ class ServerSettings:
     max_message_bytes: int = 1 << 20
     control_per_second: float = 5.0
     status_every_s: float = 2.0
+    archive: Path = field(default_factory=_default_archive)
+    """The SQLite file every session is kept in."""
 
 
 @dataclass(frozen=True, slots=True)

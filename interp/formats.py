@@ -58,9 +58,16 @@ def to_jsonl(messages: Iterable[Message]) -> str:
     return "".join(encode(m) + "\n" for m in messages)
 
 
-def render(fmt: str, messages: Sequence[Message]) -> str:
-    """Render in ``fmt``; the caption formats take the finals, JSON keeps every event."""
-    finals = [m for m in messages if m.type == "final"]
+def render(fmt: str, messages: Sequence[Message], lang: str | None = None) -> str:
+    """Render in ``fmt``; JSON keeps every event, the caption formats take the finals.
+
+    With ``lang``, the caption formats take that language's text: its translations, and
+    finals spoken in it.
+    """
+    if lang is None:
+        finals = [m for m in messages if m.type == "final"]
+    else:
+        finals = [m for m in messages if m.type in ("final", "translation") and m.lang == lang]
     if fmt == "txt":
         return to_txt(finals)
     if fmt == "srt":

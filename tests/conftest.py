@@ -14,11 +14,17 @@ BUILD_SCRIPT = ROOT / "scripts" / "build_toy_argos.py"
 
 
 @pytest.fixture(autouse=True)
-def _no_interp_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings read ``INTERP_*`` variables: a developer's shell must not change results."""
+def _no_interp_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings read ``INTERP_*`` variables: a developer's shell must not change results.
+
+    The token and the default archive live under the XDG folders: a test's stay in
+    its own temporary folder.
+    """
     for name in list(os.environ):
         if name.startswith("INTERP_") and not name.startswith("INTERP_TESTS_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")

@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from ..audio.source import PushedAudioSource
 from ..config import ServerSettings
-from ..errors import InterpError, ProtocolError
+from ..errors import ArchiveError, ConfigError, InterpError, ProtocolError
 from ..glossary import Glossary
 from ..languages import WHISPER_LANGUAGES
-from ..wire import encode
 from .hub import SOURCE, Hub, Listener
 from .session import LiveSession
 
@@ -41,6 +41,7 @@ PAGES = {
     "/": "index.html",
     "/interpreter": "interpreter.html",
     "/operator": "operator.html",
+    "/archive": "archive.html",
 }
 # Fonts for Khmer, Arabic and Chinese, from Debian's fonts-noto packages (set-up installs them).
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/opentype/noto"))
@@ -51,6 +52,8 @@ FONTS = (
     "NotoSansCJK-Regular.ttc",
 )
 AUTH_TIMEOUT_S = 5.0
+DIRECT_WRITE_LIMIT = 64 * 1024
+"""Bytes a socket may have unsent and still take a caption on the fast path."""
 
 
 def _response(
@@ -81,7 +84,9 @@ class CaptionServer:
         token: str,
         languages: list[str],
         glossary: Glossary | None = None,
+        archive_path: Path | None = None,
     ) -> None:
+        self.archive_path = archive_path
         self.glossary = glossary or Glossary()
         self.settings = settings
         self.hub = hub
@@ -95,9 +100,17 @@ class CaptionServer:
 
     # -- HTTP --------------------------------------------------------------------
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         url = urlsplit(request.path)
-        path = url.path
+        if url.path.startswith("/api/sessions") or url.path == "/api/search":
+            # SQLite reads and exports run on a thread, never on the event loop.
+            return await asyncio.to_thread(self._archive_api, url.path, parse_qs(url.query))
+        return self._route(request, url.path, url.query)
+
+    def _route(self, request: Request, path: str, query_text: str) -> Response | None:
+        url = urlsplit(request.path)
         if path.startswith("/ws/"):
             return self._check_websocket(path, request, parse_qs(url.query))
         if path in PAGES:
@@ -114,12 +127,55 @@ class CaptionServer:
             return _json(self._glossary_forms())
         if path == "/api/status":
             return _json({**self.session.status(), "languages": self.languages})
-        if path.startswith("/api/sessions") or path == "/api/search":
-            return _json(
-                {"error": "the archive is not available in this version"},
-                http.HTTPStatus.NOT_IMPLEMENTED,
-            )
         return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
+
+    def _archive_api(self, path: str, query: dict[str, list[str]]) -> Response:
+        from ..archive.export import CONTENT_TYPES, export
+        from ..archive.store import Archive
+
+        if self.archive_path is None:
+            return _json(
+                {"error": "this server keeps no archive (--archive)"}, http.HTTPStatus.NOT_FOUND
+            )
+        first = {key: values[0] for key, values in query.items() if values}
+        try:
+            archive = Archive(self.archive_path, readonly=True)
+        except ArchiveError as exc:
+            return _json({"error": str(exc)}, http.HTTPStatus.SERVICE_UNAVAILABLE)
+        try:
+            if path == "/api/search":
+                hits = archive.search(
+                    first.get("q", ""), session=first.get("session"), lang=first.get("lang"),
+                    speaker=first.get("speaker"), since=_number(first.get("from")),
+                    until=_number(first.get("to")),
+                )  # fmt: skip
+                return _json([hit.to_dict() for hit in hits])
+            parts = path.removeprefix("/api/sessions").strip("/").split("/")
+            if parts == [""]:
+                return _json(archive.sessions())
+            if len(parts) == 1:
+                return _json(archive.session(parts[0]))
+            if len(parts) == 2 and parts[1].startswith("transcript."):
+                fmt = parts[1].removeprefix("transcript.")
+                lang = first.get("lang") or None
+                session = archive.session(parts[0])
+                body = export(fmt, archive.transcript(parts[0], lang), session, lang)
+                response = _response(http.HTTPStatus.OK, body, CONTENT_TYPES[fmt])
+                name = f"{parts[0]}{'-' + lang if lang else ''}.{fmt}"
+                response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+                return response
+            return _json({"error": f"not found: {path}"}, http.HTTPStatus.NOT_FOUND)
+        except ArchiveError as exc:
+            status = (
+                http.HTTPStatus.NOT_FOUND
+                if "no session" in str(exc)
+                else http.HTTPStatus.BAD_REQUEST
+            )
+            return _json({"error": str(exc)}, status)
+        except ConfigError as exc:
+            return _json({"error": str(exc)}, http.HTTPStatus.BAD_REQUEST)
+        finally:
+            archive.close()
 
     def _glossary_forms(self) -> dict[str, list[str]]:
         """Each language's forms of the glossary terms, for the interpreter page to mark."""
@@ -254,6 +310,17 @@ class CaptionServer:
         since_text = query.get("since", [None])[0]
         session = query.get("session", [None])[0]
         listener, complete = self.hub.join(lang, int(since_text) if since_text else None, session)
+
+        def write_now(text: str) -> bool:
+            if listener.busy or connection.protocol.state is not State.OPEN:
+                return False
+            transport = connection.transport
+            if transport is None or transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
+                return False
+            broadcast([connection], text)
+            return True
+
+        listener.write_now = write_now
         try:
             if not complete:
                 await connection.send(json.dumps({"v": 1, "type": "gap", "since": since_text}))
@@ -269,14 +336,20 @@ class CaptionServer:
             self.hub.leave(listener)
 
     async def _write(self, connection: ServerConnection, listener: Listener) -> None:
+        """The slow path: what had to queue (history, or while the socket was full)."""
         while True:
             await listener.wake.wait()
             listener.wake.clear()
             if listener.too_slow:
                 await connection.close(4408, "too slow: reconnect with since to catch up")
                 return
-            for message in listener.outbox.take():
-                await connection.send(encode(message))
+            listener.busy = True
+            try:
+                while waiting := listener.outbox.take():
+                    for message in waiting:
+                        await connection.send(self.hub.encoded(message))
+            finally:
+                listener.busy = False
 
     async def _control(self, connection: ServerConnection) -> None:
         allowance, last = self.settings.control_per_second, time.monotonic()
@@ -348,10 +421,22 @@ class CaptionServer:
             port,
             process_request=self.process_request,
             max_size=self.settings.max_message_bytes,
+            # Per-connection deflate would compress every caption once per listener and
+            # hold a compressor per socket: thousands of listeners make that the cost.
+            compression=None,
             ssl=ssl,
             server_header="interp",
             logger=logging.getLogger("interp.server.connections"),
         )
+
+
+def _number(value: str | None) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{value!r} is not a number (seconds since 1970)") from exc
 
 
 def _text_field(command: dict[str, Any], key: str) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..fanout import History, Outbox
-from ..wire import Message
+from ..wire import Message, encode
 
 SOURCE = "source"
 """The ``lang`` of a listener that follows the floor, in whatever language is spoken."""
@@ -25,6 +26,11 @@ class Listener:
     outbox: Outbox
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     too_slow: bool = False
+    busy: bool = False
+    """The slow path is sending: a new message must queue behind it."""
+    write_now: Callable[[str], bool] | None = None
+    """Writes a message straight to the socket when nothing is waiting before it and
+    the socket is keeping up; says ``False`` when the message must queue instead."""
 
     def wants(self, message: Message) -> bool:
         if message.type in ("session", "status"):
@@ -47,6 +53,7 @@ class Hub:
         self.disconnected_slow = 0
         self.on_publish: list[Callable[[Message], None]] = []
         self.session: str | None = None
+        self._encoded: OrderedDict[tuple[str, int], str] = OrderedDict()
 
     def publish(self, message: Message) -> None:
         self.session = message.session
@@ -57,13 +64,31 @@ class Hub:
         self.history.record(message)
         for callback in self.on_publish:
             callback(message)
+        text: str | None = None
         for listener in self.listeners:
             if listener.too_slow or not listener.wants(message):
                 continue
+            if listener.write_now is not None and not listener.outbox:
+                # The fast path: one write, no task switch; thousands of listeners
+                # cost one encoding and a frame each.
+                text = text if text is not None else self.encoded(message)
+                if listener.write_now(text):
+                    continue
             if not listener.outbox.offer(message):
                 listener.too_slow = True
                 self.disconnected_slow += 1
             listener.wake.set()
+
+    def encoded(self, message: Message) -> str:
+        """The JSON of a message, encoded once however many listeners send it."""
+        key = (message.session, message.seq)
+        text = self._encoded.get(key)
+        if text is None:
+            text = encode(message)
+            self._encoded[key] = text
+            if len(self._encoded) > 4096:
+                self._encoded.popitem(last=False)
+        return text
 
     def join(
         self, lang: str, since: int | None, session: str | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..archive.writer import ArchiveWriter
 from ..audio.source import AudioSource, FileSource, PushedAudioSource
 from ..config import Settings
 from ..errors import ConfigError
@@ -42,6 +43,7 @@ class ServeOptions:
     cert: Path | None = None
     key: Path | None = None
     autostart: bool = True
+    archive: Path | None = None
 
 
 def control_token(settings: Settings) -> tuple[str, bool]:
@@ -138,16 +140,21 @@ async def serve_forever(
     tls = _tls(options)
     server_ref: list[CaptionServer] = []
     make_source = _source_factory(options, settings, server_ref)
+    archive_path = options.archive or settings.server.archive
+    writer = ArchiveWriter(archive_path)  # a clear error now if it cannot be written
     worker = ModelWorker("speech")
     try:
         model = await worker.run(load_speech_model, settings)
         hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
+        hub.on_publish.append(writer.put)
         if on_message is not None:
             hub.on_publish.append(on_message)
         session = LiveSession(settings, hub, model, worker, service, targets, glossary, make_source)
         floor = [settings.asr.language] if settings.asr.language else []
         languages = list(dict.fromkeys([*floor, *targets]))
-        server = CaptionServer(settings.server, hub, session, token, languages, glossary)
+        server = CaptionServer(
+            settings.server, hub, session, token, languages, glossary, archive_path
+        )
         server_ref.append(server)
         host = options.host or settings.server.host
         port = settings.server.port if options.port is None else options.port
@@ -162,6 +169,7 @@ async def serve_forever(
                 f"  delegates:    {base}/\n"
                 f"  interpreters: {base}/interpreter\n"
                 f"  operator:     {base}/operator\n"
+                f"  archivists:   {base}/archive   (archive: {archive_path})\n"
                 f"  operator token{kept}: {token}",
                 file=sys.stderr,
                 flush=True,
@@ -178,6 +186,7 @@ async def serve_forever(
                 await session.stop()
     finally:
         worker.close()
+        writer.close()
 
 
 async def _publish_status(hub: Hub, session: LiveSession, settings: Settings) -> None:

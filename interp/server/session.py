@@ -81,9 +81,10 @@ class LiveSession:
         self.received_s = self.recognised_s = 0.0
         self.started_wall = time.time()
         started = self.stamper.session_message("started", 0.0)
+        extra = {**started.extra, "wall_time": self.started_wall, "languages": self.targets}
         if title:
-            started = Message(**{**_fields(started), "extra": {**started.extra, "title": title}})
-        self.hub.publish(started)
+            extra["title"] = title
+        self.hub.publish(Message(**{**_fields(started), "extra": extra}))
         self._task = asyncio.create_task(self._run(self.stamper), name="session")
         return self.stamper.session
 
@@ -183,7 +184,9 @@ class LiveSession:
                 logger.error("session stopped: %s", error)
                 self.hub.publish(stamper.error_message("pipeline", str(error), self.received_s))
         finally:
-            self.hub.publish(stamper.session_message("ended", self.received_s))
+            ended = stamper.session_message("ended", self.received_s)
+            extra = {**ended.extra, "wall_time": time.time()}
+            self.hub.publish(Message(**{**_fields(ended), "extra": extra}))
 
 
 def _fields(message: Message) -> dict[str, Any]:

@@ -8,6 +8,7 @@ runs on the translation worker; the model serialises it with recognition.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -21,27 +22,32 @@ AudioSlice = Callable[[float, float], Samples | None]
 
 
 class SessionAudio:
-    """The most recent ``keep_s`` seconds of session audio, to cut finals out of."""
+    """The most recent ``keep_s`` seconds of session audio, to cut finals out of.
+
+    Chunks are kept as they arrive (no copy per chunk); only a cut joins them.
+    """
 
     def __init__(self, keep_s: float = 120.0) -> None:
         self._keep = int(keep_s * SAMPLE_RATE)
-        self._samples = np.zeros(0, dtype=np.float32)
-        self._offset = 0  # session sample index of self._samples[0]
+        self._chunks: deque[Samples] = deque()
+        self._kept = 0
+        self._offset = 0  # session sample index of the first kept sample
 
     def append(self, samples: Samples) -> None:
-        self._samples = np.concatenate([self._samples, samples])
-        excess = len(self._samples) - self._keep
-        if excess > 0:
-            self._samples = self._samples[excess:]
-            self._offset += excess
+        self._chunks.append(samples)
+        self._kept += len(samples)
+        while self._kept - len(self._chunks[0]) >= self._keep:
+            dropped = self._chunks.popleft()
+            self._kept -= len(dropped)
+            self._offset += len(dropped)
 
     def slice(self, start: float, end: float) -> Samples | None:
         """The audio between two session times, or ``None`` once it has been dropped."""
         first = int(start * SAMPLE_RATE) - self._offset
         last = int(end * SAMPLE_RATE) - self._offset
-        if first < 0 or last > len(self._samples) or last <= first:
+        if first < 0 or last > self._kept or last <= first:
             return None
-        return self._samples[first:last]
+        return np.concatenate(list(self._chunks))[first:last]
 
 
 class SpeechTranslator:

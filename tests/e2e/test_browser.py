@@ -37,7 +37,7 @@ def start_server(port: int, tmp: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "interp", "serve", "--source", str(RECORDING), "--host", "127.0.0.1",
          "--port", str(port), "--language", "en", "--targets", "es,fr", "--token", "e2e-token",
-         "--quiet"],
+         "--quiet", "--archive", str(tmp / "archive.sqlite")],
         stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert process.stderr is not None
@@ -132,3 +132,50 @@ def test_interpreter_and_operator_pages(browser: object, tmp_path: Path) -> None
         assert "Cambodia" in interpreter.inner_text("#source .line.final .meta")
     finally:
         stop_server(server)
+
+
+def test_pcm_pushed_over_the_audio_socket_is_captioned(tmp_path: Path) -> None:
+    """A floor device pushes s16le PCM to /ws/audio; listeners read the captions."""
+    import asyncio
+    import json
+
+    import numpy as np
+    from websockets.asyncio.client import connect
+
+    from interp.audio.source import decode_file
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interp", "serve", "--source", "ws", "--host", "127.0.0.1",
+         "--port", str(port), "--language", "en", "--token", "e2e-token", "--quiet",
+         "--archive", str(tmp_path / "archive.sqlite")],
+        stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert process.stderr is not None
+    while "serving on" not in (line := process.stderr.readline()):
+        assert line or process.poll() is None, "the server did not start"
+    pcm = (np.clip(decode_file(ROOT / "tests" / "data" / "jfk.flac"), -1, 1) * 32767).astype("<i2")
+    silence = np.zeros(16_000 * 2, dtype="<i2")
+    audio = np.concatenate([pcm, silence]).tobytes()
+
+    async def scenario() -> str:
+        base = f"ws://127.0.0.1:{port}"
+        async with connect(f"{base}/ws/captions?lang=source") as captions:
+            async with connect(f"{base}/ws/audio", additional_headers={
+                    "Authorization": "Bearer e2e-token"}) as device:  # fmt: skip
+                for start in range(0, len(audio), 3200):
+                    await device.send(audio[start : start + 3200])
+                    await asyncio.sleep(0.02)  # faster than real time, as a buffer would
+                heard = []
+                while True:
+                    message = json.loads(await asyncio.wait_for(captions.recv(), 60))
+                    if message["type"] == "final":
+                        heard.append(message["text"])
+                        if "country" in " ".join(heard).lower():
+                            return " ".join(heard)
+
+    try:
+        text = asyncio.run(scenario())
+        assert "fellow americans" in text.lower()
+    finally:
+        stop_server(process)

@@ -1,0 +1,1 @@
+"""The record: every session in one SQLite file, searchable, exportable."""

@@ -1,0 +1,389 @@
+"""The archive: one SQLite file (WAL) holding every session, with full-text search.
+
+Schema (versioned by ``PRAGMA user_version``, migrated on open): sessions, their
+speakers and agenda items, final segments, and translations.  Search uses one FTS5
+table over finals and translations with the ``trigram`` tokenizer: it matches any
+three or more characters anywhere, so Khmer and Chinese, which do not separate words
+by spaces, are found as well as Latin, Cyrillic and Arabic.  The indexed text is
+case-folded and stripped of diacritics ("declaration" finds "Déclaration"); shorter
+queries (one or two characters, a Chinese word) fall back to a scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ArchiveError
+from ..wire import Message
+
+MAX_QUERY_CHARS = 500
+
+MIGRATIONS = [
+    # 1: the first schema
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        title TEXT,
+        venue TEXT,
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'ended', 'interrupted')),
+        languages TEXT NOT NULL DEFAULT '[]',
+        audio_path TEXT
+    );
+    CREATE TABLE speakers (
+        id INTEGER PRIMARY KEY,
+        session TEXT NOT NULL REFERENCES sessions(id),
+        name TEXT NOT NULL,
+        UNIQUE (session, name)
+    );
+    CREATE TABLE agenda_items (
+        id INTEGER PRIMARY KEY,
+        session TEXT NOT NULL REFERENCES sessions(id),
+        title TEXT NOT NULL,
+        UNIQUE (session, title)
+    );
+    CREATE TABLE segments (
+        session TEXT NOT NULL REFERENCES sessions(id),
+        segment TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        lang TEXT NOT NULL,
+        text TEXT NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        emitted_at REAL,
+        speaker INTEGER REFERENCES speakers(id),
+        agenda_item INTEGER REFERENCES agenda_items(id),
+        PRIMARY KEY (session, segment)
+    );
+    CREATE TABLE translations (
+        session TEXT NOT NULL,
+        segment TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        text TEXT NOT NULL,
+        backend TEXT,
+        emitted_at REAL,
+        PRIMARY KEY (session, segment, lang),
+        FOREIGN KEY (session, segment) REFERENCES segments(session, segment)
+    );
+    CREATE VIRTUAL TABLE search USING fts5(
+        folded, session UNINDEXED, segment UNINDEXED, lang UNINDEXED, tokenize = 'trigram'
+    );
+    """,
+]
+
+
+def fold(text: str) -> str:
+    """Case-folded, without diacritics, one character for one: offsets stay valid."""
+    out = []
+    for char in text:
+        base = unicodedata.normalize("NFKD", char)
+        kept = "".join(c for c in base if not unicodedata.combining(c)) or char
+        out.append(kept[0].casefold()[0] if len(kept) >= 1 else char)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    session: str
+    segment: str
+    lang: str
+    text: str
+    snippet: str
+    start: float
+    end: float
+    speaker: str | None
+    agenda_item: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session": self.session, "segment": self.segment, "lang": self.lang,
+            "text": self.text, "snippet": self.snippet, "start": self.start, "end": self.end,
+            "speaker": self.speaker, "agenda_item": self.agenda_item,
+        }  # fmt: skip
+
+
+class Archive:
+    """One archive file.  Not thread-safe: one connection per thread."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        try:
+            if readonly:
+                if not path.is_file():
+                    raise ArchiveError(f"no archive at {path}")
+                self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(path, check_same_thread=False)
+                self.db.execute("PRAGMA journal_mode = WAL")
+                # WAL with synchronous=NORMAL: a committed batch survives the process
+                # being killed; only a power cut can lose the last commits.
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            self.db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open the archive {path}: {exc}") from exc
+        except OSError as exc:
+            raise ArchiveError(f"cannot create the archive {path}: {exc.strerror}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ----------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db:
+                self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def mark_interrupted(self) -> list[str]:
+        """Sessions still 'running' when the archive opens were cut off by a crash."""
+        with self.db:
+            rows = self.db.execute("SELECT id FROM sessions WHERE state = 'running'").fetchall()
+            self.db.execute(
+                "UPDATE sessions SET state = 'interrupted', ended_at = COALESCE(ended_at, ("
+                "SELECT MAX(emitted_at) FROM segments WHERE session = sessions.id) + started_at) "
+                "WHERE state = 'running'"
+            )
+        return [row[0] for row in rows]
+
+    # -- writing ---------------------------------------------------------------
+
+    def write(self, messages: Iterable[Message]) -> None:
+        """Store a batch of v1 messages in one transaction."""
+        try:
+            with self.db:
+                for message in messages:
+                    self._write_one(message)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot write to the archive {self.path}: {exc}") from exc
+
+    def _write_one(self, m: Message) -> None:
+        db = self.db
+        if m.type == "session":
+            state = m.extra.get("state")
+            if state == "started":
+                db.execute(
+                    "INSERT OR IGNORE INTO sessions"
+                    " (id, title, venue, started_at, state, languages)"
+                    " VALUES (?, ?, ?, ?, 'running', ?)",
+                    (m.session, m.extra.get("title"), m.extra.get("venue"),
+                     m.extra.get("wall_time", time.time()),
+                     json.dumps(m.extra.get("languages", []))),
+                )  # fmt: skip
+            elif state == "ended":
+                db.execute(
+                    "UPDATE sessions SET state = 'ended', ended_at = ? WHERE id = ?",
+                    (m.extra.get("wall_time", time.time()), m.session),
+                )
+            return
+        if m.type not in ("final", "translation") or m.segment is None:
+            return
+        self._ensure_session(m.session)
+        if m.type == "final":
+            db.execute(
+                "INSERT OR IGNORE INTO segments (session, segment, seq, lang, text, start, end,"
+                " emitted_at, speaker, agenda_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (m.session, m.segment, m.seq, m.lang or "", m.text, m.start or 0.0, m.end or 0.0,
+                 m.emitted_at, self._named("speakers", "name", m.session, m.speaker),
+                 self._named("agenda_items", "title", m.session, m.agenda_item)),
+            )  # fmt: skip
+        else:
+            db.execute(
+                "INSERT OR IGNORE INTO translations (session, segment, lang, text, backend,"
+                " emitted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (m.session, m.segment, m.lang or "", m.text, m.extra.get("backend"), m.emitted_at),
+            )
+        db.execute(
+            "INSERT INTO search (folded, session, segment, lang) VALUES (?, ?, ?, ?)",
+            (fold(m.text), m.session, m.segment, m.lang or ""),
+        )
+
+    def _ensure_session(self, session: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO sessions (id, started_at, state) VALUES (?, ?, 'running')",
+            (session, time.time()),
+        )
+
+    def _named(self, table: str, column: str, session: str, value: str | None) -> int | None:
+        if not value:
+            return None
+        self.db.execute(
+            f"INSERT OR IGNORE INTO {table} (session, {column}) VALUES (?, ?)", (session, value)
+        )
+        row = self.db.execute(
+            f"SELECT id FROM {table} WHERE session = ? AND {column} = ?", (session, value)
+        ).fetchone()
+        return int(row[0])
+
+    # -- reading ---------------------------------------------------------------
+
+    def sessions(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT id, title, started_at, ended_at, state, languages FROM sessions"
+            " ORDER BY started_at DESC"
+        ).fetchall()
+        found = []
+        for sid, title, started, ended, state, languages in rows:
+            langs = set(json.loads(languages or "[]"))
+            spoken = self.db.execute(
+                "SELECT DISTINCT lang FROM segments WHERE session = ? UNION "
+                "SELECT DISTINCT lang FROM translations WHERE session = ?",
+                (sid, sid),
+            )
+            langs |= {row[0] for row in spoken}
+            found.append({
+                "id": sid, "title": title, "started_at": started, "ended_at": ended,
+                "state": state, "languages": sorted(langs),
+            })  # fmt: skip
+        return found
+
+    def session(self, session: str) -> dict[str, Any]:
+        for entry in self.sessions():
+            if entry["id"] == session:
+                entry["segments"] = self.db.execute(
+                    "SELECT COUNT(*) FROM segments WHERE session = ?", (session,)
+                ).fetchone()[0]
+                entry["speakers"] = self._column("speakers", "name", session)
+                entry["agenda_items"] = self._column("agenda_items", "title", session)
+                return entry
+        raise ArchiveError(f"no session {session!r} in the archive")
+
+    def _column(self, table: str, column: str, session: str) -> list[str]:
+        rows = self.db.execute(
+            f"SELECT {column} FROM {table} WHERE session = ? ORDER BY id", (session,)
+        )
+        return [row[0] for row in rows]
+
+    def transcript(self, session: str, lang: str | None = None) -> list[Message]:
+        """The session's finals, or their translations into ``lang``, as v1 messages.
+
+        Finals already in ``lang`` stand in for their own translation.
+        """
+        self.session(session)  # raises for an unknown session
+        rows = self.db.execute(
+            "SELECT s.segment, s.seq, s.lang, s.text, s.start, s.end, s.emitted_at,"
+            " sp.name, ai.title, t.lang, t.text, t.backend, t.emitted_at"
+            " FROM segments s LEFT JOIN speakers sp ON sp.id = s.speaker"
+            " LEFT JOIN agenda_items ai ON ai.id = s.agenda_item"
+            " LEFT JOIN translations t ON t.session = s.session AND t.segment = s.segment"
+            " AND t.lang = ? WHERE s.session = ? ORDER BY s.start, s.seq",
+            (lang or "", session),
+        ).fetchall()
+        out = []
+        for (segment, seq, slang, text, start, end, emitted, speaker, item,
+             tlang, ttext, backend, temitted) in rows:  # fmt: skip
+            if lang is None or lang == slang:
+                out.append(Message("final", session, seq, segment, slang, text, start, end,
+                                   emitted, speaker, item))  # fmt: skip
+            elif ttext is not None:
+                out.append(
+                    Message("translation", session, seq, segment, tlang, ttext, start, end,
+                            temitted, speaker, item, extra={"backend": backend})
+                )  # fmt: skip
+        return out
+
+    def search(
+        self,
+        query: str,
+        session: str | None = None,
+        lang: str | None = None,
+        speaker: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+    ) -> list[SearchHit]:
+        """Ranked hits with a highlighted snippet; filters narrow them down."""
+        text = " ".join(query.split())
+        if not text:
+            raise ArchiveError("an empty query: type a word or phrase to search for")
+        if len(text) > MAX_QUERY_CHARS:
+            raise ArchiveError(f"a query of {len(text)} characters; at most {MAX_QUERY_CHARS}")
+        folded = fold(text)
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("x.session", session), ("x.lang", lang)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if speaker:
+            where.append("sp.name = ?")
+            params.append(speaker)
+        if since is not None:
+            where.append("ss.started_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("ss.started_at <= ?")
+            params.append(until)
+        join = (
+            " JOIN segments s ON s.session = x.session AND s.segment = x.segment"
+            " JOIN sessions ss ON ss.id = x.session"
+            " LEFT JOIN speakers sp ON sp.id = s.speaker"
+            " LEFT JOIN agenda_items ai ON ai.id = s.agenda_item"
+        )
+        columns = "x.session, x.segment, x.lang, s.start, s.end, sp.name, ai.title, s.lang, s.text"
+        extra = (" AND " + " AND ".join(where)) if where else ""
+        # Every word must appear; each is a quoted FTS5 string, so no character of the
+        # query is syntax.
+        words = [w for w in folded.split(" ") if w]
+        if all(len(w) >= 3 for w in words):
+            match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+            sql = (f"SELECT {columns} FROM search x {join} WHERE search MATCH ?{extra}"
+                   " ORDER BY bm25(search) LIMIT ?")  # fmt: skip
+            rows = self.db.execute(sql, [match, *params, limit]).fetchall()
+        else:
+            likes = " AND ".join("x.folded LIKE ? ESCAPE '\\'" for _ in words)
+            escaped = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in words]
+            sql = f"SELECT {columns} FROM search x {join} WHERE {likes}{extra} LIMIT ?"
+            rows = self.db.execute(sql, [*escaped, *params, limit]).fetchall()
+        hits = []
+        for sid, segment, hlang, start, end, speaker_name, item, slang, stext in rows:
+            if hlang == slang:
+                body = stext
+            else:
+                found = self.db.execute(
+                    "SELECT text FROM translations WHERE session = ? AND segment = ? AND lang = ?",
+                    (sid, segment, hlang),
+                ).fetchone()
+                body = found[0] if found else ""
+            hits.append(SearchHit(sid, segment, hlang, body, highlight(body, words),
+                                  start, end, speaker_name, item))  # fmt: skip
+        return hits
+
+
+def highlight(text: str, words: list[str], width: int = 160) -> str:
+    """The text around the first match, every match wrapped in ``<mark>``...``</mark>``.
+
+    The text is escaped for HTML first; matching uses the folded form, whose offsets are
+    the original's (one character for one).
+    """
+    folded = fold(text)
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        spans += [(m.start(), m.end()) for m in re.finditer(re.escape(word), folded)]
+    spans.sort()
+    first = spans[0][0] if spans else 0
+    begin = max(0, first - width // 3)
+    end = min(len(text), begin + width)
+    pieces, at = [], begin
+    for s, e in spans:
+        if s < at or s >= end:
+            continue
+        pieces += [_escape(text[at:s]), "<mark>", _escape(text[s : min(e, end)]), "</mark>"]
+        at = min(e, end)
+    pieces.append(_escape(text[at:end]))
+    return ("…" if begin else "") + "".join(pieces) + ("…" if end < len(text) else "")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
