@@ -175,11 +175,11 @@ class Archive:
             if state == "started":
                 db.execute(
                     "INSERT OR IGNORE INTO sessions"
-                    " (id, title, venue, started_at, state, languages)"
-                    " VALUES (?, ?, ?, ?, 'running', ?)",
+                    " (id, title, venue, started_at, state, languages, audio_path)"
+                    " VALUES (?, ?, ?, ?, 'running', ?, ?)",
                     (m.session, m.extra.get("title"), m.extra.get("venue"),
                      m.extra.get("wall_time", time.time()),
-                     json.dumps(m.extra.get("languages", []))),
+                     json.dumps(m.extra.get("languages", [])), m.extra.get("audio")),
                 )  # fmt: skip
             elif state == "ended":
                 db.execute(
@@ -264,6 +264,12 @@ class Archive:
             f"SELECT {column} FROM {table} WHERE session = ? ORDER BY id", (session,)
         )
         return [row[0] for row in rows]
+
+    def audio_path(self, session: str) -> Path | None:
+        row = self.db.execute("SELECT audio_path FROM sessions WHERE id = ?", (session,)).fetchone()
+        if row is None:
+            raise ArchiveError(f"no session {session!r} in the archive")
+        return Path(row[0]) if row[0] and Path(row[0]).is_file() else None
 
     def transcript(self, session: str, lang: str | None = None) -> list[Message]:
         """The session's finals, or their translations into ``lang``, as v1 messages.

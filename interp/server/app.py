@@ -15,6 +15,7 @@ import http
 import json
 import logging
 import mimetypes
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,9 @@ class CaptionServer:
         url = urlsplit(request.path)
         if url.path.startswith("/api/sessions") or url.path == "/api/search":
             # SQLite reads and exports run on a thread, never on the event loop.
-            return await asyncio.to_thread(self._archive_api, url.path, parse_qs(url.query))
+            return await asyncio.to_thread(
+                self._archive_api, url.path, parse_qs(url.query), request.headers.get("Range")
+            )
         return self._route(request, url.path, url.query)
 
     def _route(self, request: Request, path: str, query_text: str) -> Response | None:
@@ -129,7 +132,9 @@ class CaptionServer:
             return _json({**self.session.status(), "languages": self.languages})
         return _text(http.HTTPStatus.NOT_FOUND, f"not found: {path}")
 
-    def _archive_api(self, path: str, query: dict[str, list[str]]) -> Response:
+    def _archive_api(
+        self, path: str, query: dict[str, list[str]], byte_range: str | None = None
+    ) -> Response:
         from ..archive.export import CONTENT_TYPES, export
         from ..archive.store import Archive
 
@@ -155,6 +160,13 @@ class CaptionServer:
                 return _json(archive.sessions())
             if len(parts) == 1:
                 return _json(archive.session(parts[0]))
+            if len(parts) == 2 and parts[1] == "audio.ogg":
+                audio = archive.audio_path(parts[0])
+                if audio is None:
+                    return _json(
+                        {"error": "no audio kept for this session"}, http.HTTPStatus.NOT_FOUND
+                    )
+                return _ranged(audio.read_bytes(), "audio/ogg", byte_range)
             if len(parts) == 2 and parts[1].startswith("transcript."):
                 fmt = parts[1].removeprefix("transcript.")
                 lang = first.get("lang") or None
@@ -428,6 +440,29 @@ class CaptionServer:
             server_header="interp",
             logger=logging.getLogger("interp.server.connections"),
         )
+
+
+def _ranged(body: bytes, kind: str, byte_range: str | None) -> Response:
+    """A file, or the part of it a ``Range: bytes=a-b`` header asks for (players seek so)."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", byte_range or "")
+    if not match or not (match.group(1) or match.group(2)):
+        response = _response(http.HTTPStatus.OK, body, kind)
+        response.headers["Accept-Ranges"] = "bytes"
+        return response
+    size = len(body)
+    if match.group(1):
+        start = int(match.group(1))
+        end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
+    else:
+        start, end = max(0, size - int(match.group(2))), size - 1
+    if start >= size or start > end:
+        response = _text(http.HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "bad range")
+        response.headers["Content-Range"] = f"bytes */{size}"
+        return response
+    response = _response(http.HTTPStatus.PARTIAL_CONTENT, body[start : end + 1], kind)
+    response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response.headers["Accept-Ranges"] = "bytes"
+    return response
 
 
 def _number(value: str | None) -> float | None:

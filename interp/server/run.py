@@ -149,7 +149,10 @@ async def serve_forever(
         hub.on_publish.append(writer.put)
         if on_message is not None:
             hub.on_publish.append(on_message)
-        session = LiveSession(settings, hub, model, worker, service, targets, glossary, make_source)
+        session = LiveSession(
+            settings, hub, model, worker, service, targets, glossary, make_source,
+            audio_dir=archive_path.parent / "audio",
+        )  # fmt: skip
         floor = [settings.asr.language] if settings.asr.language else []
         languages = list(dict.fromkeys([*floor, *targets]))
         server = CaptionServer(

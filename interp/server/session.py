@@ -13,10 +13,12 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..archive.recorder import AudioRecorder
 from ..audio.source import AudioChunk, AudioSource
 from ..config import SAMPLE_RATE, Settings
 from ..errors import InterpError
@@ -47,7 +49,9 @@ class LiveSession:
         targets: list[str],
         glossary: Glossary,
         make_source: Callable[[], AudioSource],
+        audio_dir: Path | None = None,
     ) -> None:
+        self.audio_dir = audio_dir
         self.settings = settings
         self.hub = hub
         self.model = model
@@ -82,6 +86,8 @@ class LiveSession:
         self.started_wall = time.time()
         started = self.stamper.session_message("started", 0.0)
         extra = {**started.extra, "wall_time": self.started_wall, "languages": self.targets}
+        if self.audio_dir is not None:
+            extra["audio"] = str(self.audio_dir / f"{self.stamper.session}.ogg")
         if title:
             extra["title"] = title
         self.hub.publish(Message(**{**_fields(started), "extra": extra}))
@@ -120,6 +126,9 @@ class LiveSession:
         }
 
     async def _run(self, stamper: Stamper) -> None:
+        recorder = (
+            AudioRecorder(self.audio_dir / f"{stamper.session}.ogg") if self.audio_dir else None
+        )
         recent = SessionAudio()
         speech = SpeechTranslator(
             self.model, self.settings.asr, recent.slice, self.glossary.prompt()
@@ -155,6 +164,8 @@ class LiveSession:
         def on_audio(chunk: AudioChunk) -> None:
             self.received_s += len(chunk.samples) / SAMPLE_RATE
             recent.append(chunk.samples)
+            if recorder is not None:
+                recorder.write(chunk.samples)
             power = float(np.mean(np.square(chunk.samples))) if len(chunk.samples) else 0.0
             self.level_dbfs = 10 * math.log10(max(power, 1e-12))
 
@@ -184,6 +195,8 @@ class LiveSession:
                 logger.error("session stopped: %s", error)
                 self.hub.publish(stamper.error_message("pipeline", str(error), self.received_s))
         finally:
+            if recorder is not None:
+                recorder.close()
             ended = stamper.session_message("ended", self.received_s)
             extra = {**ended.extra, "wall_time": time.time()}
             self.hub.publish(Message(**{**_fields(ended), "extra": extra}))

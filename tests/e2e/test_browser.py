@@ -179,3 +179,68 @@ def test_pcm_pushed_over_the_audio_socket_is_captioned(tmp_path: Path) -> None:
         assert "fellow americans" in text.lower()
     finally:
         stop_server(process)
+
+
+def test_archivist_finds_a_passage_and_downloads_every_format(
+    browser: object, tmp_path: Path
+) -> None:
+    import json
+    import urllib.request
+
+    port = free_port()
+    archive = tmp_path / "archive.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interp", "serve", "--source",
+         str(ROOT / "tests" / "data" / "jfk.flac"), "--speed", "2", "--host", "127.0.0.1",
+         "--port", str(port), "--language", "en",
+         "--targets", "es", "--token", "t", "--quiet", "--archive", str(archive)],
+        stderr=subprocess.DEVNULL, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        sessions: list[dict[str, object]] = []
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            try:
+                with urllib.request.urlopen(f"{base}/api/sessions") as answer:
+                    sessions = json.load(answer)
+            except OSError:
+                continue
+            if sessions and sessions[0]["state"] == "ended":
+                break
+        assert sessions and sessions[0]["state"] == "ended", sessions
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(f"{base}/archive")
+        page.fill("#q", "country")
+        page.click("#search button")
+        page.wait_for_selector(".hit mark")
+        assert "country" in page.inner_text(".hit mark").lower()
+        page.click(".hit a")
+        page.wait_for_selector("#transcript .segment.target")
+        assert "country" in page.inner_text("#transcript .segment.target").lower()
+        assert page.eval_on_selector("#player", "p => p.src").endswith("/audio.ogg")
+        for index, fmt in enumerate(["srt", "vtt", "txt", "json", "docx"]):
+            with page.expect_download() as download:
+                page.click(f"#exports a:nth-child({index + 1})")
+            saved = tmp_path / f"export.{fmt}"
+            download.value.save_as(saved)
+            assert saved.stat().st_size > 0
+            if fmt == "srt":
+                import srt
+
+                assert any("country" in s.content.lower() for s in srt.parse(saved.read_text()))
+            if fmt == "docx":
+                from docx import Document
+
+                assert any("country" in p.text.lower() for p in Document(str(saved)).paragraphs)
+        with urllib.request.urlopen(
+            urllib.request.Request(
+                f"{base}/api/sessions/{sessions[0]['id']}/audio.ogg",
+                headers={"Range": "bytes=0-99"},
+            )
+        ) as answer:
+            assert answer.status == 206 and len(answer.read()) == 100
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
