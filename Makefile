@@ -20,3 +20,6 @@ $(STAMP): pyproject.toml scripts/setup.sh models/catalog.toml
 
 bench: $(STAMP)
 	$(VENV)/bin/python scripts/bench_asr.py
+	$(VENV)/bin/python scripts/bench_mt.py --live
+	$(VENV)/bin/python scripts/bench_fanout.py
+	$(VENV)/bin/python scripts/bench_archive.py

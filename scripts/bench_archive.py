@@ -114,14 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="search the archive built before")
     parser.add_argument("--db", type=Path, default=ROOT / "bench-results" / "archive-bench.sqlite")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "archive.json")
     args = parser.parse_args(argv)
     texts = corpus(args.eval_dir)
     args.db.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{args.db}{suffix}").unlink(missing_ok=True)
-    elapsed = build(args.db, texts, args.segments, args.batch)
+    previous = json.loads(args.json.read_text()) if args.reuse and args.json.is_file() else {}
+    if args.reuse and args.db.is_file() and previous:
+        elapsed, args.segments = previous["insert_s"], previous["segments"]
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+        elapsed = build(args.db, texts, args.segments, args.batch)
     size = args.db.stat().st_size
     rate = args.segments / elapsed
     print(f"built {args.segments:,} segments in {elapsed:.0f} s: {rate:,.0f} segments/s, "

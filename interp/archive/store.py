@@ -316,12 +316,8 @@ class Archive:
         if len(text) > MAX_QUERY_CHARS:
             raise ArchiveError(f"a query of {len(text)} characters; at most {MAX_QUERY_CHARS}")
         folded = fold(text)
-        where: list[str] = []
+        where: list[str] = []  # filters on the joined tables
         params: list[Any] = []
-        for column, value in (("x.session", session), ("x.lang", lang)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
         if speaker:
             where.append("sp.name = ?")
             params.append(speaker)
@@ -338,20 +334,38 @@ class Archive:
             " LEFT JOIN agenda_items ai ON ai.id = s.agenda_item"
         )
         columns = "x.session, x.segment, x.lang, s.start, s.end, sp.name, ai.title, s.lang, s.text"
-        extra = (" AND " + " AND ".join(where)) if where else ""
+        outer = (" WHERE " + " AND ".join(where)) if where else ""
+        inner_where = []
+        inner_params: list[Any] = []
+        for column, value in (("session", session), ("lang", lang)):
+            if value:
+                inner_where.append(f"{column} = ?")
+                inner_params.append(value)
+        inner_extra = "".join(f" AND {clause}" for clause in inner_where)
+        # The filters on joined tables apply after the FTS query: let it return more.
+        inner_limit = limit if not (speaker or since is not None or until is not None) else -1
         # Every word must appear; each is a quoted FTS5 string, so no character of the
         # query is syntax.
         words = [w for w in folded.split(" ") if w]
         if all(len(w) >= 3 for w in words):
             match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-            sql = (f"SELECT {columns} FROM search x {join} WHERE search MATCH ?{extra}"
-                   " ORDER BY bm25(search) LIMIT ?")  # fmt: skip
-            rows = self.db.execute(sql, [match, *params, limit]).fetchall()
+            # Rank and limit inside FTS5 first (its own fast path), then join the few hits.
+            hits_sql = (
+                "SELECT session, segment, lang, rank FROM search"
+                f" WHERE search MATCH ?{inner_extra} ORDER BY rank LIMIT ?"
+            )
+            sql = (f"SELECT {columns} FROM ({hits_sql}) x {join}{outer}"
+                   " ORDER BY x.rank LIMIT ?")  # fmt: skip
+            rows = self.db.execute(
+                sql, [match, *inner_params, inner_limit, *params, limit]
+            ).fetchall()
         else:
             likes = " AND ".join("x.folded LIKE ? ESCAPE '\\'" for _ in words)
             escaped = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in words]
+            scan = [f"x.{clause}" for clause in inner_where] + where
+            extra = "".join(f" AND {clause}" for clause in scan)
             sql = f"SELECT {columns} FROM search x {join} WHERE {likes}{extra} LIMIT ?"
-            rows = self.db.execute(sql, [*escaped, *params, limit]).fetchall()
+            rows = self.db.execute(sql, [*escaped, *inner_params, *params, limit]).fetchall()
         hits = []
         for sid, segment, hlang, start, end, speaker_name, item, slang, stext in rows:
             if hlang == slang:

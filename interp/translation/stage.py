@@ -174,6 +174,7 @@ class TranslationStage:
                         finals,
                         self._targets,
                         self._now,
+                        self._speech,
                     )
                     for result in results:
                         self._emit(result)

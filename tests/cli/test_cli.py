@@ -131,14 +131,37 @@ def test_stream_writes_v1_jsonl_events(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_demo_captions_a_file_live() -> None:
-    """The live path: file source, bounded queue, worker thread, terminal captions."""
-    result = interp("demo", "--source", str(DATA / "fleurs-de-005.ogg"), "--speed", "4")
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
-    assert lines, result.stdout
-    assert all("(de)" in line for line in lines)
-    assert "sediment" in result.stdout.lower()
+def test_demo_captions_a_file_live(tmp_path: Path) -> None:
+    """The live path: file source, worker threads, the server, terminal captions; Ctrl-C."""
+    import signal
+    import threading
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interp", "demo", "--source", str(DATA / "fleurs-de-005.ogg"),
+         "--speed", "4", "--port", "0", "--host", "127.0.0.1",
+         "--archive", str(tmp_path / "archive.sqlite")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")))
+    reader.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any("(es)" in line for line in lines):
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)  # the demo serves until Ctrl-C
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    process.stdout.close()
+    process.stderr.close()
+    assert process.returncode == 0, err
+    finals = [line for line in lines if line.startswith("[")]
+    assert finals and all("(de)" in line for line in finals), lines
+    assert "sediment" in "".join(lines).lower()
+    assert "delegates:" in err and "Traceback" not in err
 
 
 def test_unwritable_output(tmp_path: Path) -> None:

@@ -104,3 +104,33 @@ def test_session_audio_keeps_the_recent_past() -> None:
     assert kept[0] == 3 and kept[-1] == 4
     assert recent.slice(1.0, 2.0) is None  # dropped
     assert recent.slice(4.5, 6.0) is None  # not yet heard
+
+
+class FakeSpeech:
+    """Stands in for Whisper's translation of a final's audio."""
+
+    name = "whisper"
+
+    def translate(self, start: float, end: float, language: str) -> str:
+        return f"english of {language} {start:.0f}-{end:.0f}"
+
+
+def test_live_stage_reaches_english_from_speech_and_pivots_on() -> None:
+    backend = RecordingTranslator()  # serves en→xx, nothing from de
+    service = TranslationService([backend])
+    emitted: list[Translation | TranslationFailed] = []
+
+    async def scenario() -> None:
+        stage = TranslationStage(
+            service, Glossary(), ["en", "xx"], emitted.append, lambda: 1.0,
+            speech=FakeSpeech(),  # type: ignore[arg-type]
+        )  # fmt: skip
+        runner = asyncio.create_task(stage.run())
+        stage.submit(final(0, "guten Morgen", "de"))
+        stage.finish()
+        await runner
+
+    asyncio.run(scenario())
+    done = {r.lang: r for r in emitted if isinstance(r, Translation)}
+    assert done["en"].text == "english of de 0-2" and done["en"].backend == "whisper"
+    assert done["xx"].text == "xx:ENGLISH OF DE 0-2" and done["xx"].backend == "whisper+fake"
