@@ -244,3 +244,51 @@ def test_archivist_finds_a_passage_and_downloads_every_format(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_operator_page_feeds_the_browser_microphone(tmp_path: Path) -> None:
+    """The operator page sends the browser's microphone to /ws/audio (a fake device)."""
+    import json
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interp", "serve", "--source", "ws", "--host", "127.0.0.1",
+         "--port", str(port), "--language", "en", "--token", "mic-token", "--quiet",
+         "--archive", str(tmp_path / "archive.sqlite")],
+        stderr=subprocess.DEVNULL, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/healthz").close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + fake)
+            page = browser.new_page()
+            page.goto(f"{base}/operator")
+            page.fill("#token", "mic-token")
+            page.click("#connect")
+            page.wait_for_function("!document.getElementById('mic-controls').disabled")
+            page.click("#mic")
+            page.wait_for_function(
+                "document.getElementById('mic-state').textContent.includes('sending')"
+            )
+            audio = 0.0
+            deadline = time.monotonic() + 30
+            while audio < 2.0 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                with urllib.request.urlopen(f"{base}/api/status") as answer:
+                    audio = json.load(answer)["audio_s"]
+            browser.close()
+        assert audio >= 2.0  # seconds of the browser's audio reached the pipeline
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

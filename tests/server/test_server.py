@@ -10,6 +10,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -245,3 +246,42 @@ async def test_pages_health_and_metrics(room: Room) -> None:
     assert status == 200 and b"interp_listeners 0" in body
     status, body = await http_get(room.port, "/api/status")
     assert status == 200 and json.loads(body)["languages"] == ["en", "es"]
+
+
+async def test_tls_with_cert_and_key(tmp_path: Path) -> None:
+    import ssl
+    import subprocess
+
+    from interp.server.run import ServeOptions, _tls
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = _tls(ServeOptions(source="ws", cert=cert, key=key))
+    settings = config.load(environ={}, overrides={"server.token": TOKEN})
+    hub = Hub()
+    session = LiveSession(
+        settings,
+        hub,
+        None,
+        None,
+        TranslationService([]),
+        [],
+        None,
+        lambda: None,  # type: ignore[arg-type]
+    )
+    server = CaptionServer(settings.server, hub, session, TOKEN, ["en"])
+    async with await server.serve("127.0.0.1", 0, context) as listening:
+        port = listening.sockets[0].getsockname()[1]
+        client = ssl.create_default_context(cafile=str(cert))
+        async with connect(f"wss://127.0.0.1:{port}/ws/captions?lang=en", ssl=client) as ws:
+            hub.publish(Message(type="final", session="s", seq=1, segment="seg-0", lang="en",
+                                text="over TLS"))  # fmt: skip
+            (message,) = await receive(ws, 1)
+            assert message["text"] == "over TLS"
+    with pytest.raises(Exception, match="both --cert and --key"):
+        _tls(ServeOptions(source="ws", cert=cert))
