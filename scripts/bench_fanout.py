@@ -58,7 +58,7 @@ def start_server(recording: Path, port: int, log: Path) -> subprocess.Popen[str]
     process = subprocess.Popen(
         [sys.executable, "-m", "interp", "serve", "--source", str(recording), "--host",
          "127.0.0.1", "--port", str(port), "--language", "en", "--targets", "es",
-         "--token", "bench", "--quiet"],
+         "--token", "bench", "--quiet", "--archive", str(log.with_suffix(".sqlite"))],
         stderr=handle, text=True, cwd=ROOT,
     )  # fmt: skip
     while "serving on" not in log.read_text():
