@@ -140,12 +140,12 @@ def _list_translation(settings: config.Settings) -> None:
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
-    from .glossary import Glossary, load_glossary
+    from .glossary import load_glossary
     from .translation.service import check_language, installed_service
 
     settings = _settings(args)
     source, target = check_language(args.source), check_language(args.target)
-    glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+    glossary = load_glossary(settings.glossary)
     service = installed_service(
         settings.models_dir, settings.translation.threads, settings.translation.max_chars
     )
@@ -189,57 +189,24 @@ def _progress_bar(total_s: float) -> Any:
     )
 
 
-class _Simulated:
-    """The translation stage of ``transcribe --stream`` and the service it owns."""
+def _simulated_translation(
+    args: argparse.Namespace, settings: config.Settings, model: Any, audio: Any
+) -> tuple[Any, Any] | None:
+    """The translation service and stage of ``transcribe --stream``, if there are targets."""
+    import time
 
-    def __init__(
-        self, settings: config.Settings, targets: list[str], model: Any, audio: Any
-    ) -> None:
-        import time
+    from .translation.speech import SpeechTranslator
+    from .translation.stage import SimulatedTranslation
 
-        from .glossary import Glossary, load_glossary
-        from .translation.service import installed_service
-        from .translation.speech import SpeechTranslator
-        from .translation.stage import SimulatedTranslation, check_targets
+    if not settings.translation.target_list():
+        return None
+    service, targets, glossary = _translation_setup(args, settings)
 
-        tr = settings.translation
-        self.service = installed_service(settings.models_dir, tr.threads, tr.max_chars)
-        try:
-            targets = check_targets(self.service, targets, settings.asr.language, speech=True)
-        except InterpError:
-            self.service.close()
-            raise
-        glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+    def cut(start: float, end: float) -> Any:
+        return audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
 
-        def cut(start: float, end: float) -> Any:
-            return audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
-
-        speech = SpeechTranslator(model, settings.asr, cut, glossary.prompt())
-        self.stage = SimulatedTranslation(
-            self.service, glossary, targets, time.perf_counter, speech
-        )
-
-    def submit(self, final: CommittedSegment, at: float) -> list[Any]:
-        return self.stage.submit(final, at)
-
-    def close(self) -> None:
-        self.service.close()
-
-
-def _simulated_translation(settings: config.Settings, model: Any, audio: Any) -> _Simulated | None:
-    targets = settings.translation.target_list()
-    return _Simulated(settings, targets, model, audio) if targets else None
-
-
-def _stamp_result(stamper: Stamper, result: Any) -> Message:
-    """A translation, or the error event of a translation that failed."""
-    from .events import Translation
-
-    if isinstance(result, Translation):
-        return stamper.stamp_translation(result)
-    return stamper.error_message(
-        "translation", result.reason, result.emitted_at, segment_id(result.segment), result.lang
-    )
+    speech = SpeechTranslator(model, settings.asr, cut, glossary.prompt())
+    return service, SimulatedTranslation(service, glossary, targets, time.perf_counter, speech)
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
@@ -257,7 +224,8 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     if args.stream:
         from .pipeline.simulate import simulate_realtime
 
-        translation = _simulated_translation(settings, model, audio)
+        translating = _simulated_translation(args, settings, model, audio)
+        translation = translating[1] if translating else None
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
 
@@ -274,21 +242,21 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             pending: list[Any] = []
             for event, at in simulate_realtime(new_transcriber(settings, model), audio):
                 while pending and pending[0].emitted_at <= at:
-                    write(_stamp_result(stamper, pending.pop(0)))
+                    write(stamper.stamp_result(pending.pop(0)))
                 write(stamper.stamp(event, at))
                 last_emitted = max(last_emitted, at)
                 if translation is not None and isinstance(event, CommittedSegment):
                     pending.extend(translation.submit(event, at))
                     pending.sort(key=lambda result: result.emitted_at)
             for result in pending:
-                write(_stamp_result(stamper, result))
+                write(stamper.stamp_result(result))
                 last_emitted = max(last_emitted, result.emitted_at)
             write(stamper.session_message("ended", last_emitted))
             if fmt != "jsonl":
                 out.write(formats.render(fmt, messages))
         finally:
-            if translation is not None:
-                translation.close()
+            if translating is not None:
+                translating[0].close()
             if out is not sys.stdout:
                 out.close()
         return 0
@@ -348,7 +316,7 @@ def _translation_setup(
     args: argparse.Namespace, settings: config.Settings, defaults: tuple[str, ...] = ()
 ) -> tuple[Any, list[str], Any]:
     """The translation service, the checked targets and the glossary (before any loop)."""
-    from .glossary import Glossary, load_glossary
+    from .glossary import load_glossary
     from .translation.service import installed_service
     from .translation.stage import check_targets
 
@@ -360,7 +328,7 @@ def _translation_setup(
             floor = settings.asr.language or "en"
             wanted = [t for t in defaults if t != floor and service.route(floor, t)]
         targets = check_targets(service, wanted, settings.asr.language, speech=True)
-        glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+        glossary = load_glossary(settings.glossary)
     except InterpError:
         service.close()
         raise

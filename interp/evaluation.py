@@ -21,3 +21,9 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     import jiwer
 
     return float(jiwer.wer(normalise_text(reference), normalise_text(hypothesis) or "∅"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0 to 1) of ``values``; 0.0 for none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0

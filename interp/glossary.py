@@ -142,12 +142,14 @@ def _term(source: object, values: dict[str, object], where: str) -> Term:
     return Term(source.strip(), renderings, keep)
 
 
-def load_glossary(path: Path) -> Glossary:
-    """Read a TOML or CSV glossary.
+def load_glossary(path: Path | None) -> Glossary:
+    """Read a TOML or CSV glossary; no path is an empty glossary.
 
     Raises:
         ConfigError: the file is missing or a row is malformed (the message says which).
     """
+    if path is None:
+        return Glossary()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

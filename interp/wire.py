@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 from .errors import ProtocolError
-from .events import CommittedSegment, PartialText, TextEvent, Translation
+from .events import CommittedSegment, PartialText, TextEvent, Translation, TranslationFailed
 
 VERSION = 1
 MessageType = Literal["partial", "final", "translation", "session", "status", "error"]
@@ -129,6 +129,14 @@ class Stamper:
             speaker=self.speaker,
             agenda_item=self.agenda_item,
             extra={"source_lang": event.source_lang, "backend": event.backend},
+        )
+
+    def stamp_result(self, result: Translation | TranslationFailed) -> Message:
+        """A translation, or the error event of a translation that failed."""
+        if isinstance(result, Translation):
+            return self.stamp_translation(result)
+        return self.error_message(
+            "translation", result.reason, result.emitted_at, segment_id(result.segment), result.lang
         )
 
     def session_message(self, state: Literal["started", "ended"], at: float) -> Message:

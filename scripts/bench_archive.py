@@ -26,15 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interp.archive.store import Archive  # noqa: E402
+from interp.evaluation import percentile  # noqa: E402
 from interp.wire import Message  # noqa: E402
 
 LANGUAGES = ("en", "fr", "es", "de", "ru", "zh", "ar", "km")
 PER_SESSION = 2000
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def corpus(eval_dir: Path) -> dict[str, list[str]]:

@@ -38,12 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GRACE_S = float(__import__("os").environ.get("BENCH_GRACE_S", "5"))
 sys.path.insert(0, str(ROOT))
 
+from interp.evaluation import percentile  # noqa: E402
 from interp.server.run import raise_open_files_limit  # noqa: E402
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def free_port() -> int:

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interp import config  # noqa: E402
+from interp.evaluation import percentile  # noqa: E402
 from interp.glossary import Glossary, load_glossary  # noqa: E402
 from interp.translation.apertium import installed_modes  # noqa: E402
 from interp.translation.service import TranslationService, installed_service  # noqa: E402
@@ -42,11 +43,6 @@ from interp.translation.service import TranslationService, installed_service  # 
 FLORES_LANGUAGES = ("en", "fr", "es", "de", "ru", "zh", "ar", "km")
 GLOSSARY = ROOT / "interp" / "data" / "glossary" / "iptp-plenary.toml"
 LIVE_TARGETS = ["es", "fr", "ca", "pt", "it"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def scores(hypotheses: list[str], references: list[str]) -> tuple[float, float]:

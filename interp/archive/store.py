@@ -87,7 +87,7 @@ def fold(text: str) -> str:
     for char in text:
         base = unicodedata.normalize("NFKD", char)
         kept = "".join(c for c in base if not unicodedata.combining(c)) or char
-        out.append(kept[0].casefold()[0] if len(kept) >= 1 else char)
+        out.append(kept[0].casefold()[0])  # casefold may expand ("ß"): keep one character
     return "".join(out)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import SAMPLE_RATE
 from ..errors import InputError
-from .pcm import Samples
+from .pcm import Samples, int16_to_float32
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ class PushedAudioSource:
     def push(self, pcm: bytes) -> None:
         if len(pcm) % 2:
             raise InputError("audio frames must hold whole 16-bit samples (s16le)")
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        samples = int16_to_float32(pcm)
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped_chunks += 1

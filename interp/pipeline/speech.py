@@ -7,7 +7,7 @@ from typing import Any
 from ..asr.faster_whisper import FasterWhisperRecognizer, load_model
 from ..asr.streaming import StreamingTranscriber
 from ..config import Settings
-from ..glossary import Glossary, load_glossary
+from ..glossary import load_glossary
 from ..modelstore import resolve_speech_model
 from ..vad.silero import SileroSpeechProb
 
@@ -22,7 +22,7 @@ def new_transcriber(settings: Settings, model: Any) -> StreamingTranscriber:
 
     The session glossary, when there is one, prompts the model with its terms.
     """
-    glossary = load_glossary(settings.glossary) if settings.glossary else Glossary()
+    glossary = load_glossary(settings.glossary)
     return StreamingTranscriber(
         FasterWhisperRecognizer(model, settings.asr),
         SileroSpeechProb(),

@@ -110,12 +110,11 @@ class CaptionServer:
             return await asyncio.to_thread(
                 self._archive_api, url.path, parse_qs(url.query), request.headers.get("Range")
             )
-        return self._route(request, url.path, url.query)
+        return self._route(request, url.path, parse_qs(url.query))
 
-    def _route(self, request: Request, path: str, query_text: str) -> Response | None:
-        url = urlsplit(request.path)
+    def _route(self, request: Request, path: str, query: dict[str, list[str]]) -> Response | None:
         if path.startswith("/ws/"):
-            return self._check_websocket(path, request, parse_qs(url.query))
+            return self._check_websocket(path, request, query)
         if path in PAGES:
             return self._file(WEB_ROOT, PAGES[path])
         if path.startswith("/static/"):

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from ..archive.recorder import AudioRecorder
 from ..audio.source import AudioChunk, AudioSource
 from ..config import SAMPLE_RATE, Settings
 from ..errors import InterpError
-from ..events import CommittedSegment, Translation
+from ..events import CommittedSegment
 from ..glossary import Glossary
 from ..pipeline.live import run_live
 from ..pipeline.speech import new_transcriber
@@ -30,7 +31,7 @@ from ..pipeline.workers import ModelWorker
 from ..translation.service import TranslationService
 from ..translation.speech import SessionAudio, SpeechTranslator
 from ..translation.stage import TranslationResult, TranslationStage
-from ..wire import Message, Stamper, new_session_id, segment_id
+from ..wire import Stamper, new_session_id
 from .hub import Hub
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class LiveSession:
             extra["audio"] = str(self.audio_dir / f"{self.stamper.session}.ogg")
         if title:
             extra["title"] = title
-        self.hub.publish(Message(**{**_fields(started), "extra": extra}))
+        self.hub.publish(replace(started, extra=extra))
         self._task = asyncio.create_task(self._run(self.stamper), name="session")
         return self.stamper.session
 
@@ -136,15 +137,7 @@ class LiveSession:
         transcriber = await self.worker.run(new_transcriber, self.settings, self.model)
 
         def on_translation(result: TranslationResult) -> None:
-            if isinstance(result, Translation):
-                self.hub.publish(stamper.stamp_translation(result))
-            else:
-                self.hub.publish(
-                    stamper.error_message(
-                        "translation", result.reason, result.emitted_at,
-                        segment_id(result.segment), result.lang,
-                    )
-                )  # fmt: skip
+            self.hub.publish(stamper.stamp_result(result))
 
         stage = TranslationStage(
             self.service,
@@ -199,8 +192,4 @@ class LiveSession:
                 recorder.close()
             ended = stamper.session_message("ended", self.received_s)
             extra = {**ended.extra, "wall_time": time.time()}
-            self.hub.publish(Message(**{**_fields(ended), "extra": extra}))
-
-
-def _fields(message: Message) -> dict[str, Any]:
-    return {name: getattr(message, name) for name in message.__dataclass_fields__}
+            self.hub.publish(replace(ended, extra=extra))

@@ -6,8 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,27 +14,19 @@ from websockets.asyncio.client import connect
 
 from interp.archive.store import Archive
 
-from .test_browser import RECORDING, ROOT, free_port
+from .test_browser import RECORDING, free_port, start_server
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
 def test_kill_9_mid_session_loses_no_final(tmp_path: Path) -> None:
-    archive_path = tmp_path / "archive.sqlite"
+    archive_path = tmp_path / "archive.sqlite"  # where start_server keeps it
     port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "interp", "serve", "--source", str(RECORDING), "--speed", "1.5",
-             "--host", "127.0.0.1", "--port", str(port), "--language", "en", "--targets", "es",
-             "--token", "t", "--quiet", "--archive", str(archive_path)],
-            stderr=handle, cwd=ROOT,
-        )  # fmt: skip
+    server = start_server(
+        port, tmp_path, "--source", str(RECORDING), "--speed", "1.5", "--targets", "es",
+        "--token", "t",
+    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while "serving on" not in log.read_text():
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
 
         async def listen() -> list[tuple[float, dict[str, object]]]:
             received: list[tuple[float, dict[str, object]]] = []

@@ -33,30 +33,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int, tmp: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interp", "serve", "--source", str(RECORDING), "--host", "127.0.0.1",
-         "--port", str(port), "--language", "en", "--targets", "es,fr", "--token", "e2e-token",
-         "--quiet", "--archive", str(tmp / "archive.sqlite")],
-        stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    assert process.stderr is not None
+DEMO_OPTIONS = ("--source", str(RECORDING), "--targets", "es,fr", "--token", "e2e-token")
+
+
+def start_server(port: int, tmp: Path, *options: str) -> subprocess.Popen[bytes]:
+    """``interp serve`` on loopback (English floor), returned once it listens.
+
+    Its messages go to a file in ``tmp``: a pipe nobody reads would stall it once full.
+    """
+    log = tmp / f"server-{port}-{time.monotonic_ns()}.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "interp", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--language", "en", "--quiet", "--archive", str(tmp / "archive.sqlite"),
+             *(options or DEMO_OPTIONS)],
+            stderr=handle, cwd=ROOT,
+        )  # fmt: skip
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if "serving on" in line:
-            return process
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"the server did not start: {process.stderr.read()}")
+    while "serving on" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the server did not start: {log.read_text()}")
+        time.sleep(0.2)
+    return process
 
 
-def stop_server(process: subprocess.Popen[str]) -> None:
+def stop_server(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(timeout=30)
-    if process.stderr is not None:
-        process.stderr.close()
 
 
 @pytest.fixture()
@@ -142,21 +146,13 @@ def test_pcm_pushed_over_the_audio_socket_is_captioned(tmp_path: Path) -> None:
     import numpy as np
     from websockets.asyncio.client import connect
 
+    from interp.audio.pcm import float32_to_int16
     from interp.audio.source import decode_file
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interp", "serve", "--source", "ws", "--host", "127.0.0.1",
-         "--port", str(port), "--language", "en", "--token", "e2e-token", "--quiet",
-         "--archive", str(tmp_path / "archive.sqlite")],
-        stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    assert process.stderr is not None
-    while "serving on" not in (line := process.stderr.readline()):
-        assert line or process.poll() is None, "the server did not start"
-    pcm = (np.clip(decode_file(ROOT / "tests" / "data" / "jfk.flac"), -1, 1) * 32767).astype("<i2")
-    silence = np.zeros(16_000 * 2, dtype="<i2")
-    audio = np.concatenate([pcm, silence]).tobytes()
+    process = start_server(port, tmp_path, "--source", "ws", "--token", "e2e-token")
+    speech = decode_file(ROOT / "tests" / "data" / "jfk.flac")
+    audio = float32_to_int16(np.concatenate([speech, np.zeros(16_000 * 2, dtype=np.float32)]))
 
     async def scenario() -> str:
         base = f"ws://127.0.0.1:{port}"
@@ -188,14 +184,10 @@ def test_archivist_finds_a_passage_and_downloads_every_format(
     import urllib.request
 
     port = free_port()
-    archive = tmp_path / "archive.sqlite"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interp", "serve", "--source",
-         str(ROOT / "tests" / "data" / "jfk.flac"), "--speed", "2", "--host", "127.0.0.1",
-         "--port", str(port), "--language", "en",
-         "--targets", "es", "--token", "t", "--quiet", "--archive", str(archive)],
-        stderr=subprocess.DEVNULL, cwd=ROOT,
-    )  # fmt: skip
+    recording = str(ROOT / "tests" / "data" / "jfk.flac")
+    process = start_server(
+        port, tmp_path, "--source", recording, "--speed", "2", "--targets", "es", "--token", "t"
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -242,8 +234,7 @@ def test_archivist_finds_a_passage_and_downloads_every_format(
         ) as answer:
             assert answer.status == 206 and len(answer.read()) == 100
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_server(process)
 
 
 def test_operator_page_feeds_the_browser_microphone(tmp_path: Path) -> None:
@@ -254,21 +245,9 @@ def test_operator_page_feeds_the_browser_microphone(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interp", "serve", "--source", "ws", "--host", "127.0.0.1",
-         "--port", str(port), "--language", "en", "--token", "mic-token", "--quiet",
-         "--archive", str(tmp_path / "archive.sqlite")],
-        stderr=subprocess.DEVNULL, cwd=ROOT,
-    )  # fmt: skip
+    process = start_server(port, tmp_path, "--source", "ws", "--token", "mic-token")
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/healthz").close()
-                break
-            except OSError:
-                time.sleep(0.5)
         with sync_playwright() as playwright:
             fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + fake)
@@ -290,5 +269,4 @@ def test_operator_page_feeds_the_browser_microphone(tmp_path: Path) -> None:
             browser.close()
         assert audio >= 2.0  # seconds of the browser's audio reached the pipeline
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_server(process)
