@@ -25,7 +25,7 @@ full stop where the audio stops: the last word gets a "." when the buffer ends w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -204,6 +204,8 @@ class FakeSpeechProb:
 class RecognizerCall:
     samples: int
     language: str | None
+    """The language asked for; None: detected."""
+    decoded_language: str
     prompt: str
     words: tuple[Word, ...]
 
@@ -222,13 +224,22 @@ class FakeRecognizer:
     def for_script(cls, script: Script, **options: object) -> FakeRecognizer:
         return cls(script.words, **options)  # type: ignore[arg-type]
 
+    def detect(self) -> tuple[str, float]:
+        """The language detection reports, and its probability."""
+        return self.detected_language, 1.0
+
     def transcribe(
         self,
         audio: npt.NDArray[np.float32],
         *,
         language: str | None,
         prompt: str,
+        choose_language: Callable[[str, float], str] | None = None,
     ) -> Hypothesis:
+        asked = language
+        detected, probability = (language, 1.0) if language is not None else self.detect()
+        if language is None:
+            language = choose_language(detected, probability) if choose_language else detected
         codes = decode_markers(audio)
         words: list[Word] = []
         if len(codes):
@@ -249,5 +260,5 @@ class FakeRecognizer:
             tail = len(codes) / SAMPLE_RATE - last.end
             if tail <= self.period_tail_s and last.text.rstrip()[-1:] not in {".", "?", "!"}:
                 words[-1] = Word(last.start, last.end, last.text + ".", last.probability)
-        self.calls.append(RecognizerCall(len(codes), language, prompt, tuple(words)))
-        return Hypothesis(tuple(words), language or self.detected_language)
+        self.calls.append(RecognizerCall(len(codes), asked, language, prompt, tuple(words)))
+        return Hypothesis(tuple(words), detected, probability)

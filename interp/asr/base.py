@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,9 +22,24 @@ class Hypothesis:
     """The language of the words, when not the spoken one (English when translating)."""
 
 
+LanguageChoice = Callable[[str, float], str]
+"""Given the detected language and its probability, the language to decode in."""
+
+
 class Recognizer(Protocol):
     """Transcribes a buffer of 16 kHz mono audio into timed words (blocking)."""
 
-    def transcribe(self, audio: Samples, *, language: str | None, prompt: str) -> Hypothesis:
-        """Recognise ``audio``; ``language`` None means detect it."""
+    def transcribe(
+        self,
+        audio: Samples,
+        *,
+        language: str | None,
+        prompt: str,
+        choose_language: LanguageChoice | None = None,
+    ) -> Hypothesis:
+        """Recognise ``audio``; ``language`` None means detect it.
+
+        After detection, ``choose_language`` (when given) settles the language the
+        words are decoded in; the hypothesis still reports the detected one.
+        """
         ...

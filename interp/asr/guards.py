@@ -32,3 +32,21 @@ def cut_repetition_loop(words: list[Word], max_ngram: int = 6) -> list[Word]:
             if all(keys[start + k * size : start + (k + 1) * size] == gram for k in range(needed)):
                 return words[: start + size]
     return words
+
+
+def cut_repeated_tail(words: list[Word], min_words: int = 4) -> list[Word]:
+    """Cut the end of a hypothesis where it repeats the phrase just before it.
+
+    When the decoder runs out of audio it may start the buffer's text over again
+    ("... de l'usoc. Nous sommes d'accord avec l"): a run of at least ``min_words``
+    words, reaching the end of the hypothesis, that copies the words ``period``
+    (at least ``min_words``) before it.  Shorter or mid-hypothesis repeats are
+    speech and stay.
+    """
+    keys = [normalise(w.text) for w in words]
+    count = len(keys)
+    for start in range(min_words, count - min_words + 1):
+        for period in range(min_words, start + 1):
+            if all(keys[k] == keys[k - period] for k in range(start, count)):
+                return words[:start]
+    return words

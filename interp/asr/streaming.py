@@ -33,7 +33,7 @@ from ..vad.base import WINDOW_SAMPLES, SpeechProbModel
 from ..vad.segmenter import VadSegmenter
 from .agreement import LocalAgreement
 from .base import Recognizer
-from .guards import cut_repetition_loop, ends_sentence
+from .guards import cut_repeated_tail, cut_repetition_loop, ends_sentence
 
 _SWITCH_CONFIDENCE = 0.8
 """Language probability that settles a language other than the previous utterance's."""
@@ -184,24 +184,21 @@ class StreamingTranscriber:
         offset = self._buffer.start_sample / SAMPLE_RATE
         asked = self._language
         if asked is None and self._pass_language is None and self._prior_language:
-            # First pass of an utterance: assume the previous speaker's language and
-            # skip detection (an extra encoder run); the next pass, with more audio,
-            # detects and corrects it.
+            # First pass of an utterance: assume the previous speaker's language, as
+            # detection on half a second of speech is a guess; the next pass, with
+            # more audio, detects and corrects it.
             asked = self._prior_language
         hypothesis = self._recognizer.transcribe(
-            self._buffer.view().copy(), language=asked, prompt=self._prompt()
+            self._buffer.view().copy(),
+            language=asked,
+            prompt=self._prompt(),
+            choose_language=self._settle_language,
         )
-        if asked is None:
-            if not self._settle_language(hypothesis.language, hypothesis.language_probability):
-                # Decoded as a language the utterance is not in: decode it again.
-                hypothesis = self._recognizer.transcribe(
-                    self._buffer.view().copy(), language=self._language, prompt=self._prompt()
-                )
-        else:
+        if asked is not None:
             self._pass_language = asked
         words = [
             Word(w.start + offset, w.end + offset, w.text, w.probability)
-            for w in cut_repetition_loop(list(hypothesis.words))
+            for w in cut_repeated_tail(cut_repetition_loop(list(hypothesis.words)))
         ]
         committed = self._agreement.insert(words)
         if final:
@@ -221,12 +218,11 @@ class StreamingTranscriber:
             self._bound_buffer(language, events)
         return events
 
-    def _settle_language(self, detected: str, probability: float) -> bool:
-        """Decide the utterance's language after a detecting pass.
+    def _settle_language(self, detected: str, probability: float) -> str:
+        """Decide the utterance's language after detection; return the one to decode in.
 
         Detection on a second or two of audio is unreliable, so the previous
-        utterance's language wins unless the evidence against it is strong.  Returns
-        whether the pass's words, decoded as ``detected``, are in the settled language.
+        utterance's language wins unless the evidence against it is strong.
         """
         prior = self._prior_language
         if prior is not None and detected == prior:
@@ -238,10 +234,9 @@ class StreamingTranscriber:
                 self._language = detected
         elif prior is not None:
             self._language = prior  # weak evidence: stay with the previous speaker's
-            self._pass_language = prior
-            return False
+            detected = prior
         self._pass_language = detected
-        return True
+        return detected
 
     def _emitted_at(self) -> float:
         return self.fed_samples / SAMPLE_RATE

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interp.asr.agreement import normalise
-from interp.asr.guards import cut_repetition_loop, ends_sentence
+from interp.asr.guards import cut_repeated_tail, cut_repetition_loop, ends_sentence
 from interp.events import Word
 
 
@@ -84,6 +84,39 @@ def test_max_ngram_bounds_the_phrases_looked_for() -> None:
     words = words_of("a b c a b c a b c")
     assert texts(cut_repetition_loop(words, max_ngram=2)) == "a b c a b c a b c"
     assert texts(cut_repetition_loop(words, max_ngram=3)) == "a b c"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "nous sommes d'accord avec la déclaration. Nous sommes d'accord avec la",
+            "nous sommes d'accord avec la déclaration.",
+        ),
+        ("a b c d a b c d", "a b c d"),
+        ("x y a b c d e a b c d e", "x y a b c d e"),
+        ("a b c d a b c", "a b c d a b c"),  # three words: may be speech
+        ("a b c d a b c d and so on", "a b c d a b c d and so on"),  # not at the end
+        ("thank you thank you", "thank you thank you"),
+        ("", ""),
+    ],
+)
+def test_cut_repeated_tail_examples(text: str, kept: str) -> None:
+    assert texts(cut_repeated_tail(words_of(text))) == kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(word_lists)
+def test_cut_repeated_tail_keeps_a_prefix_without_a_repeated_tail(words: list[Word]) -> None:
+    cut = cut_repeated_tail(words)
+    assert cut == words[: len(cut)]
+    keys = [normalise(w.text) for w in words]
+    if len(cut) < len(words):
+        assert len(words) - len(cut) >= 4
+        assert any(
+            all(keys[k] == keys[k - period] for k in range(len(cut), len(keys)))
+            for period in range(4, len(cut) + 1)
+        ), "what was cut repeats the words before it"
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,11 @@ import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interp.asr.agreement import normalise
-from interp.asr.base import Hypothesis
 from interp.asr.streaming import StreamingTranscriber
 from interp.config import AsrSettings, VadSettings
 from interp.events import CommittedSegment, PartialText, TextEvent, join_words
@@ -388,13 +386,10 @@ class UnsureDetector(FakeRecognizer):
 
     probability = 0.6
 
-    def transcribe(
-        self, audio: npt.NDArray[np.float32], *, language: str | None, prompt: str
-    ) -> Hypothesis:
-        hypothesis = super().transcribe(audio, language=language, prompt=prompt)
-        if language is None and any(c.language == "en" for c in self.calls):
-            return Hypothesis(hypothesis.words, self.detected_language, self.probability)
-        return Hypothesis(hypothesis.words, "en", 0.99)
+    def detect(self) -> tuple[str, float]:
+        if any(c.language == "en" for c in self.calls):
+            return self.detected_language, self.probability
+        return "en", 0.99
 
 
 def run_with(recognizer: FakeRecognizer, script: Script) -> list[TextEvent]:

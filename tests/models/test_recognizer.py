@@ -1,0 +1,95 @@
+"""The streaming recogniser's pass over the real model: one encoder run, settled language."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from interp import config
+from interp.asr.faster_whisper import FasterWhisperRecognizer
+from interp.audio.source import decode_file
+from interp.evaluation import word_error_rate
+
+from .conftest import DATA
+
+pytestmark = pytest.mark.model
+
+
+class CountingEncoder:
+    """Wraps CTranslate2's Whisper model and records the frames of every encoder run."""
+
+    def __init__(self, whisper: Any) -> None:
+        self._whisper = whisper
+        self.encoded_frames: list[int] = []
+
+    def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
+        self.encoded_frames.append(int(features.shape[-1]))
+        return self._whisper.encode(features, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._whisper, name)
+
+
+@pytest.fixture
+def counting(speech_model: Any, monkeypatch: pytest.MonkeyPatch) -> CountingEncoder:
+    counter = CountingEncoder(speech_model.model)
+    monkeypatch.setattr(speech_model, "model", counter)
+    return counter
+
+
+def german_buffer() -> Any:
+    return decode_file(DATA / "fleurs-de-005.ogg")[: 6 * 16_000]
+
+
+def test_a_detecting_pass_runs_the_encoder_once_and_decodes_the_chosen_language(
+    settings: config.Settings, speech_model: Any, counting: CountingEncoder
+) -> None:
+    asr = dataclasses.replace(settings.asr, encoder_margin_s=0.0)
+    recognizer = FasterWhisperRecognizer(speech_model, asr)
+    asked: list[tuple[str, float]] = []
+
+    def choose(detected: str, probability: float) -> str:
+        asked.append((detected, probability))
+        return detected
+
+    detected = recognizer.transcribe(
+        german_buffer(), language=None, prompt="", choose_language=choose
+    )
+    assert counting.encoded_frames == [3000], "detection reuses the decoding pass's encoder output"
+    assert asked and asked[0][0] == "de" and 0.5 < asked[0][1] <= 1.0
+    assert (detected.language, detected.language_probability) == asked[0]
+
+    forced = recognizer.transcribe(german_buffer(), language="de", prompt="")
+    assert [w.text for w in detected.words] == [w.text for w in forced.words]
+    assert forced.language == "de" and forced.language_probability == 1.0
+
+
+def test_the_chosen_language_overrides_the_detection(
+    settings: config.Settings, speech_model: Any
+) -> None:
+    recognizer = FasterWhisperRecognizer(speech_model, settings.asr)
+    hypothesis = recognizer.transcribe(
+        german_buffer(), language=None, prompt="", choose_language=lambda _lang, _p: "fr"
+    )
+    as_french = recognizer.transcribe(german_buffer(), language="fr", prompt="")
+    assert hypothesis.language == "de", "the detection is still reported"
+    assert [w.text for w in hypothesis.words] == [w.text for w in as_french.words]
+
+
+def test_the_encoder_sees_the_buffer_and_its_margin_not_thirty_seconds(
+    settings: config.Settings, speech_model: Any, counting: CountingEncoder
+) -> None:
+    audio = german_buffer()
+    reference = (DATA / "fleurs-de-005.txt").read_text()
+    asr = dataclasses.replace(settings.asr, encoder_margin_s=3.0)
+    short = FasterWhisperRecognizer(speech_model, asr).transcribe(audio, language="de", prompt="")
+    # 6 s of audio and 3 s of margin, at 100 frames a second.
+    assert counting.encoded_frames == [900]
+    words = " ".join(w.text for w in short.words)
+    assert len(words.split()) >= 8
+    assert all(0 <= w.start <= w.end <= 6.1 for w in short.words)
+    # The 6 s cut ends mid-sentence: measure against the reference's words so far.
+    spoken = " ".join(reference.split()[: len(words.split())])
+    assert word_error_rate(spoken, words) <= 0.35
