@@ -63,9 +63,10 @@ class AsrSettings:
     language: str | None = None
     """None detects the language per utterance."""
     task: Task = "transcribe"
-    stream_beam_size: int = 1
-    encoder_margin_s: float = 0.0
-    """Audio beyond the buffer the encoder sees; 0 pads every pass to Whisper's 30 s."""
+    stream_beam_size: int = 2
+    """Beam of a streaming pass: 2 keeps passes under real time on two cores."""
+    encoder_margin_s: float = 8.0
+    """Silence after the buffer the encoder sees; 0 pads every pass to Whisper's 30 s."""
     offline_beam_size: int = 5
     offline_batch_size: int = 8
     offline_chunk_s: int = 10
