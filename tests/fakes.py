@@ -208,6 +208,7 @@ class RecognizerCall:
     decoded_language: str
     prompt: str
     words: tuple[Word, ...]
+    full_window: bool = False
 
 
 @dataclass
@@ -235,6 +236,7 @@ class FakeRecognizer:
         language: str | None,
         prompt: str,
         choose_language: Callable[[str, float], str] | None = None,
+        full_window: bool = False,
     ) -> Hypothesis:
         asked = language
         detected, probability = (language, 1.0) if language is not None else self.detect()
@@ -260,5 +262,7 @@ class FakeRecognizer:
             tail = len(codes) / SAMPLE_RATE - last.end
             if tail <= self.period_tail_s and last.text.rstrip()[-1:] not in {".", "?", "!"}:
                 words[-1] = Word(last.start, last.end, last.text + ".", last.probability)
-        self.calls.append(RecognizerCall(len(codes), asked, language, prompt, tuple(words)))
+        self.calls.append(
+            RecognizerCall(len(codes), asked, language, prompt, tuple(words), full_window)
+        )
         return Hypothesis(tuple(words), detected, probability)

@@ -36,10 +36,13 @@ class Recognizer(Protocol):
         language: str | None,
         prompt: str,
         choose_language: LanguageChoice | None = None,
+        full_window: bool = False,
     ) -> Hypothesis:
         """Recognise ``audio``; ``language`` None means detect it.
 
         After detection, ``choose_language`` (when given) settles the language the
         words are decoded in; the hypothesis still reports the detected one.
+        ``full_window`` asks for Whisper's whole 30 s window even where a recogniser
+        would shorten it: slower, but its judgement of "no speech" is sound there.
         """
         ...

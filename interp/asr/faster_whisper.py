@@ -27,10 +27,15 @@ logger = logging.getLogger(__name__)
 
 _FRAMES_PER_SECOND = 100
 """Whisper's mel frames per second of audio."""
-_TOKENS_BASE = 12
-_TOKENS_PER_SECOND = 10
+_TOKENS_BASE = 8
+_TOKENS_PER_SECOND = 8
 _MAX_NEW_TOKENS = 200
 """Caps on one pass's output: the evaluation streams average 2.8-4.2 tokens a second."""
+_MAX_INITIAL_TIMESTAMP_INDEX = 50
+"""The first timestamp is at most 1 s (50 steps of 20 ms), as in Whisper."""
+_PREPEND = "\"'“¿([{-"
+_APPEND = "\"'.。,，!！?？:：”)]}、"
+"""Punctuation joined to the next or previous word, as faster-whisper does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,8 @@ class FasterWhisperRecognizer:
     once, detects the language from that output, lets the caller settle the language
     (``choose_language``) and decodes once.  The encoder also sees only the buffer
     (plus a margin) rather than 30 s of padding when ``encoder_margin_s`` is set.
+    On a second of noise a shortened window makes Whisper invent words ("Very
+    beautiful.") where the 30 s window gives nothing, so ``full_window`` keeps it.
     """
 
     def __init__(self, model: Any, settings: AsrSettings) -> None:
@@ -87,12 +94,13 @@ class FasterWhisperRecognizer:
         language: str | None,
         prompt: str,
         choose_language: LanguageChoice | None = None,
+        full_window: bool = False,
     ) -> Hypothesis:
         s = self._settings
         model = self._model
         try:
             features = model.feature_extractor(audio)
-            encoder_output = model.encode(self._encoder_input(features))
+            encoder_output = model.encode(self._encoder_input(features, full_window))
             if language is None:
                 detected, probability = self._detect(encoder_output)
                 language = choose_language(detected, probability) if choose_language else detected
@@ -101,35 +109,19 @@ class FasterWhisperRecognizer:
             tokenizer = self._tokenizer_type(
                 model.hf_tokenizer, model.model.is_multilingual, task=s.task, language=language
             )
-            options = self._options(tokenizer, prompt, len(audio) / SAMPLE_RATE)
-            words: list[Word] = []
-            # A generator: drain it here, on the worker thread.
-            for segment in model.generate_segments(
-                features, tokenizer, options, False, encoder_output
-            ):
-                if segment.compression_ratio > s.compression_ratio_threshold:
-                    continue
-                if (
-                    segment.no_speech_prob > s.no_speech_threshold
-                    and segment.avg_logprob < s.log_prob_threshold
-                ):
-                    continue
-                words += [
-                    Word(w.start, w.end, w.word, w.probability)
-                    for w in segment.words or ()
-                    if w.probability >= s.min_word_probability
-                ]
+            num_frames = features.shape[-1] - 1  # the last frame is padding
+            words = self._decode(encoder_output, tokenizer, prompt, num_frames)
         except Exception as exc:
             raise BackendError("speech recognition", str(exc)) from exc
         text_language = "en" if s.task == "translate" else None
         return Hypothesis(tuple(words), detected, probability, text_language)
 
-    def _encoder_input(self, features: Any) -> Any:
+    def _encoder_input(self, features: Any, full_window: bool) -> Any:
         """The mel frames the encoder sees: the buffer, padded to 30 s or to a margin."""
         full = self._model.feature_extractor.nb_max_frames
         frames = full
         margin = self._settings.encoder_margin_s
-        if margin > 0:
+        if margin > 0 and not full_window:
             # Rounded up to whole seconds so passes reuse a few encoder shapes.
             content_frames = features.shape[-1] - 1  # the last frame is padding
             needed = content_frames / _FRAMES_PER_SECOND + margin
@@ -143,41 +135,66 @@ class FasterWhisperRecognizer:
         token, probability = self._model.model.detect_language(encoder_output)[0][0]
         return token[2:-2], float(probability)  # "<|de|>" -> "de"
 
-    def _options(self, tokenizer: Any, prompt: str, seconds: float) -> Any:
-        from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+    def _decode(
+        self, encoder_output: Any, tokenizer: Any, prompt: str, num_frames: int
+    ) -> list[Word]:
+        """Decode one window and time its words, relative to the buffer start.
+
+        faster-whisper's segment loop starts a second window (a second encoder run
+        over 30 s) whenever the decoded text stops short of the audio's end, which a
+        capped or hesitant decode does; one buffer is one window here.
+        """
+        from faster_whisper.transcribe import (
+            get_compression_ratio,
+            get_suppressed_tokens,
+            merge_punctuations,
+        )
 
         s = self._settings
+        model = self._model
         if self._suppress is None:
-            self._suppress = get_suppressed_tokens(tokenizer, [-1])
-        return TranscriptionOptions(
+            self._suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
+        context = tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
+        start = [tokenizer.sot_prev, *context[-(model.max_length // 2 - 1) :]] if context else []
+        start += tokenizer.sot_sequence
+        seconds = num_frames / _FRAMES_PER_SECOND
+        # A loop on noise cannot run on: no speech yields more tokens than this.
+        new_tokens = min(_MAX_NEW_TOKENS, int(_TOKENS_BASE + _TOKENS_PER_SECOND * seconds))
+        result = model.model.generate(
+            encoder_output,
+            [start],
             beam_size=s.stream_beam_size,
-            best_of=1,
-            patience=1.0,
-            length_penalty=1.0,
-            repetition_penalty=1.0,
-            no_repeat_ngram_size=0,
-            log_prob_threshold=s.log_prob_threshold,
-            no_speech_threshold=s.no_speech_threshold,
-            compression_ratio_threshold=s.compression_ratio_threshold,
-            condition_on_previous_text=False,
-            prompt_reset_on_temperature=0.5,
-            temperatures=[0.0],
-            initial_prompt=prompt or None,
-            prefix=None,
+            max_length=min(model.max_length, len(start) + new_tokens),
+            return_scores=True,
+            return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=self._suppress,
-            without_timestamps=False,
-            max_initial_timestamp=1.0,
-            word_timestamps=True,
-            prepend_punctuations="\"'“¿([{-",
-            append_punctuations="\"'.。,，!！?？:：”)]}、",
-            multilingual=False,
-            # A loop on noise cannot run on: no speech yields more tokens than this.
-            max_new_tokens=min(_MAX_NEW_TOKENS, int(_TOKENS_BASE + _TOKENS_PER_SECOND * seconds)),
-            clip_timestamps=[0.0],
-            hallucination_silence_threshold=None,
-            hotwords=None,
-        )
+            max_initial_timestamp_index=_MAX_INITIAL_TIMESTAMP_INDEX,
+        )[0]
+        output = result.sequences_ids[0]
+        text_tokens = [t for t in output if t < tokenizer.eot]
+        if not text_tokens:
+            return []
+        # Whisper's own guards over the window, as faster-whisper applies them.
+        avg_logprob = result.scores[0] * len(output) / (len(output) + 1)
+        text = tokenizer.decode(text_tokens).strip()
+        if get_compression_ratio(text) > s.compression_ratio_threshold:
+            return []
+        if result.no_speech_prob > s.no_speech_threshold and avg_logprob < s.log_prob_threshold:
+            return []
+        alignment = model.find_alignment(tokenizer, [text_tokens], encoder_output, num_frames)
+        timings = alignment[0] if alignment else []
+        merge_punctuations(timings, _PREPEND, _APPEND)
+        return [
+            Word(
+                round(float(t["start"]), 2),
+                round(float(t["end"]), 2),
+                t["word"],
+                float(t["probability"]),
+            )
+            for t in timings
+            if t["word"] and t["probability"] >= s.min_word_probability
+        ]
 
 
 def transcribe_offline(

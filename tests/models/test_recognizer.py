@@ -93,3 +93,13 @@ def test_the_encoder_sees_the_buffer_and_its_margin_not_thirty_seconds(
     # The 6 s cut ends mid-sentence: measure against the reference's words so far.
     spoken = " ".join(reference.split()[: len(words.split())])
     assert word_error_rate(spoken, words) <= 0.35
+
+
+def test_full_window_keeps_thirty_seconds_whatever_the_margin(
+    settings: config.Settings, speech_model: Any, counting: CountingEncoder
+) -> None:
+    asr = dataclasses.replace(settings.asr, encoder_margin_s=3.0)
+    FasterWhisperRecognizer(speech_model, asr).transcribe(
+        german_buffer(), language="de", prompt="", full_window=True
+    )
+    assert counting.encoded_frames == [3000]
