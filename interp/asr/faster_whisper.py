@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 _FRAMES_PER_SECOND = 100
 """Whisper's mel frames per second of audio."""
+_WINDOW_STEP_S = 4
+"""A shortened encoder window is a multiple of this many seconds."""
 _TOKENS_BASE = 8
 _TOKENS_PER_SECOND = 8
 _MAX_NEW_TOKENS = 200
@@ -122,10 +124,11 @@ class FasterWhisperRecognizer:
         frames = full
         margin = self._settings.encoder_margin_s
         if margin > 0 and not full_window:
-            # Rounded up to whole seconds so passes reuse a few encoder shapes.
+            # Rounded up to a few lengths: the runtime keeps memory for each shape.
             content_frames = features.shape[-1] - 1  # the last frame is padding
             needed = content_frames / _FRAMES_PER_SECOND + margin
-            frames = min(full, int(np.ceil(needed)) * _FRAMES_PER_SECOND)
+            step = _WINDOW_STEP_S * _FRAMES_PER_SECOND
+            frames = min(full, int(np.ceil(needed / _WINDOW_STEP_S)) * step)
         content = features[:, :frames]
         if content.shape[-1] < frames:
             content = np.pad(content, ((0, 0), (0, frames - content.shape[-1])))

@@ -139,8 +139,6 @@ class StreamingTranscriber:
         """The utterance's spoken language once known (or the one fixed by settings)."""
         self._pass_language: str | None = None
         self._open_words: list[Word] = []
-        self._utterance_words = 0
-        """Words committed in this utterance so far."""
         self._last_partial = ""
         self._speech_start_sample = 0
         self._last_pass_sample = 0
@@ -195,9 +193,10 @@ class StreamingTranscriber:
             language=asked,
             prompt=self._prompt(),
             choose_language=self._settle_language,
-            # An utterance ending with nothing committed is often a cough or a burst
-            # of noise: judge it in Whisper's whole window, where "no speech" is sound.
-            full_window=final and self._utterance_words == 0,
+            # Speech that ends with nothing committed since the last final is often a
+            # cough, a breath or a burst of noise: judge it in Whisper's whole window,
+            # where "no speech" is sound ("Let's go." was heard in a shortened one).
+            full_window=final and not self._open_words,
         )
         if asked is not None:
             self._pass_language = asked
@@ -214,7 +213,6 @@ class StreamingTranscriber:
             hypothesis.text_language or self._language or self._pass_language or hypothesis.language
         )
         self._open_words += committed
-        self._utterance_words += len(committed)
         self._history.extend(committed)
         events: list[TextEvent] = self._cut_sentences(language, final)
         if not final:

@@ -505,24 +505,24 @@ def test_a_punctuation_only_word_loses_no_speech() -> None:
     assert [k for k in said if k] == ["so"] + [f"w{n}" for n in range(40)]
 
 
-def test_an_utterance_with_nothing_committed_is_judged_in_the_full_window() -> None:
-    """A burst of noise ends with one pass over Whisper's whole window; speech does not."""
+def test_speech_closing_with_nothing_pending_is_judged_in_the_full_window() -> None:
+    """Noise after a sentence, or on its own, ends with one pass over the whole window."""
     script = (
         ScriptBuilder()
         .silence_ms(500)
         .sentence("Hello there my friend.", pause_ms=1500)
         .filler_ms(900)
         .silence_ms(1500)
+        .sentence("How are you today?")
+        .filler_ms(900)
+        .silence_ms(1500)
         .build()
     )
     run = transcribe(script, [1_600])
-    assert [f.text for f in run.finals] == ["Hello there my friend."]
-    windows = [call.full_window for call in run.recognizer.calls]
-    restart = next(
-        i
-        for i in range(1, len(run.recognizer.calls))
-        if run.recognizer.calls[i].samples < run.recognizer.calls[i - 1].samples
-    )
-    assert not any(windows[:restart]), "the sentence committed words before it closed"
-    assert windows[restart:][-1], "the noise's closing pass uses the full window"
-    assert not any(windows[restart:-1]), "only the closing pass pays for it"
+    assert [f.text for f in run.finals] == ["Hello there my friend.", "How are you today?"]
+    calls = run.recognizer.calls
+    closing = [i - 1 for i in range(1, len(calls)) if calls[i].samples < calls[i - 1].samples]
+    closing.append(len(calls) - 1)
+    assert len(closing) == 3  # the first sentence, the lone noise, the sentence and its noise
+    assert [calls[i].full_window for i in closing] == [False, True, True]
+    assert not any(c.full_window for i, c in enumerate(calls) if i not in closing)
