@@ -50,3 +50,12 @@ def cut_repeated_tail(words: list[Word], min_words: int = 4) -> list[Word]:
             if all(keys[k] == keys[k - period] for k in range(start, count)):
                 return words[:start]
     return words
+
+
+def heard_words(words: list[Word]) -> list[Word]:
+    """The words the alignment found any audio for.
+
+    Whisper's invented words (a breath heard as "habe es nicht.") are aligned to no
+    audio at all: they start and end at the same instant.
+    """
+    return [w for w in words if w.end > w.start]

@@ -33,7 +33,7 @@ from ..vad.base import WINDOW_SAMPLES, SpeechProbModel
 from ..vad.segmenter import VadSegmenter
 from .agreement import LocalAgreement
 from .base import Recognizer
-from .guards import cut_repeated_tail, cut_repetition_loop, ends_sentence
+from .guards import cut_repeated_tail, cut_repetition_loop, ends_sentence, heard_words
 
 _SWITCH_CONFIDENCE = 0.8
 """Language probability that settles a language other than the previous utterance's."""
@@ -188,21 +188,26 @@ class StreamingTranscriber:
             # detection on half a second of speech is a guess; the next pass, with
             # more audio, detects and corrects it.
             asked = self._prior_language
+        # Speech that ends with nothing committed since the last final is often a
+        # cough, a breath or a burst of noise.  Whisper judges "no speech" soundly
+        # only in its whole window and without a prompt to copy from: a shortened
+        # window heard "Let's go." in a breath, a prompt gave back its own last words.
+        judge_alone = final and not self._open_words
         hypothesis = self._recognizer.transcribe(
             self._buffer.view().copy(),
             language=asked,
-            prompt=self._prompt(),
+            prompt="" if judge_alone else self._prompt(),
             choose_language=self._settle_language,
-            # Speech that ends with nothing committed since the last final is often a
-            # cough, a breath or a burst of noise: judge it in Whisper's whole window,
-            # where "no speech" is sound ("Let's go." was heard in a shortened one).
-            full_window=final and not self._open_words,
+            full_window=judge_alone,
         )
         if asked is not None:
             self._pass_language = asked
+        heard = list(hypothesis.words)
+        if judge_alone:
+            heard = heard_words(heard)
         words = [
             Word(w.start + offset, w.end + offset, w.text, w.probability)
-            for w in cut_repeated_tail(cut_repetition_loop(list(hypothesis.words)))
+            for w in cut_repeated_tail(cut_repetition_loop(heard))
         ]
         committed = self._agreement.insert(words)
         if final:

@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interp.asr.agreement import normalise
-from interp.asr.guards import cut_repeated_tail, cut_repetition_loop, ends_sentence
+from interp.asr.guards import (
+    cut_repeated_tail,
+    cut_repetition_loop,
+    ends_sentence,
+    heard_words,
+)
 from interp.events import Word
 
 
@@ -142,3 +147,9 @@ def test_cut_repeated_tail_keeps_a_prefix_without_a_repeated_tail(words: list[Wo
 )
 def test_ends_sentence(text: str, ends: bool) -> None:
     assert ends_sentence(Word(0.0, 1.0, text)) is ends
+
+
+def test_heard_words_drops_words_aligned_to_no_audio() -> None:
+    words = [Word(0.0, 0.4, " Thank"), Word(0.4, 0.7, " you."), Word(1.2, 1.2, " habe")]
+    assert texts(heard_words(words)) == "Thank you."
+    assert heard_words([Word(3.0, 3.0, " es"), Word(3.0, 3.0, " nicht.")]) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interp.asr.agreement import normalise
+from interp.asr.base import Hypothesis
 from interp.asr.streaming import StreamingTranscriber
 from interp.config import AsrSettings, VadSettings
-from interp.events import CommittedSegment, PartialText, TextEvent, join_words
+from interp.events import CommittedSegment, PartialText, TextEvent, Word, join_words
 from tests.fakes import (
     SAMPLE_RATE,
     FakeRecognizer,
@@ -506,7 +508,7 @@ def test_a_punctuation_only_word_loses_no_speech() -> None:
 
 
 def test_speech_closing_with_nothing_pending_is_judged_in_the_full_window() -> None:
-    """Noise after a sentence, or on its own, ends with one pass over the whole window."""
+    """Noise after a sentence, or on its own, ends with one unprompted full-window pass."""
     script = (
         ScriptBuilder()
         .silence_ms(500)
@@ -518,11 +520,31 @@ def test_speech_closing_with_nothing_pending_is_judged_in_the_full_window() -> N
         .silence_ms(1500)
         .build()
     )
-    run = transcribe(script, [1_600])
+    run = transcribe(script, [1_600], prompt_prefix="Glossary: quorum.")
     assert [f.text for f in run.finals] == ["Hello there my friend.", "How are you today?"]
     calls = run.recognizer.calls
     closing = [i - 1 for i in range(1, len(calls)) if calls[i].samples < calls[i - 1].samples]
     closing.append(len(calls) - 1)
     assert len(closing) == 3  # the first sentence, the lone noise, the sentence and its noise
     assert [calls[i].full_window for i in closing] == [False, True, True]
+    assert [calls[i].prompt == "" for i in closing] == [False, True, True], "no prompt to copy"
     assert not any(c.full_window for i, c in enumerate(calls) if i not in closing)
+
+
+class InventsOnClosing(FakeRecognizer):
+    """Hears the script, and in a closing full-window pass adds a word aligned to no audio."""
+
+    def transcribe(self, audio: Any, **options: Any) -> Hypothesis:
+        hypothesis = super().transcribe(audio, **options)
+        if not options.get("full_window"):
+            return hypothesis
+        at = len(audio) / 16_000
+        invented = Word(at, at, " invented.", 0.9)
+        return replace(hypothesis, words=(*hypothesis.words, invented))
+
+
+def test_a_closing_pass_keeps_no_word_aligned_to_no_audio() -> None:
+    script = two_sentences()
+    events = run_with(InventsOnClosing(script.words), script)
+    finals = [e.text for e in events if isinstance(e, CommittedSegment)]
+    assert finals and not any("invented" in text for text in finals)
