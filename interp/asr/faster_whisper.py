@@ -29,10 +29,12 @@ _FRAMES_PER_SECOND = 100
 """Whisper's mel frames per second of audio."""
 _WINDOW_STEP_S = 4
 """A shortened encoder window is a multiple of this many seconds."""
-_TOKENS_BASE = 8
-_TOKENS_PER_SECOND = 8
-_MAX_NEW_TOKENS = 200
-"""Caps on one pass's output: the evaluation streams average 2.8-4.2 tokens a second."""
+_TOKENS_BASE = 24
+_TOKENS_PER_SECOND = 16
+_MAX_NEW_TOKENS = 220
+"""Caps on one pass's output.  Fast French reaches 12 tokens a second of speech (a
+FLEURS clip: 28 words in 7.9 s); a lower cap cut its sentence short.  220 leaves room
+for the longest prompt within Whisper's 448 positions."""
 _MAX_INITIAL_TIMESTAMP_INDEX = 50
 """The first timestamp is at most 1 s (50 steps of 20 ms), as in Whisper."""
 _PREPEND = "\"'“¿([{-"
