@@ -205,7 +205,6 @@ class RecognizerCall:
     samples: int
     language: str | None
     """The language asked for; None: detected."""
-    decoded_language: str
     prompt: str
     words: tuple[Word, ...]
     full_window: bool = False
@@ -262,7 +261,5 @@ class FakeRecognizer:
             tail = len(codes) / SAMPLE_RATE - last.end
             if tail <= self.period_tail_s and last.text.rstrip()[-1:] not in {".", "?", "!"}:
                 words[-1] = Word(last.start, last.end, last.text + ".", last.probability)
-        self.calls.append(
-            RecognizerCall(len(codes), asked, language, prompt, tuple(words), full_window)
-        )
+        self.calls.append(RecognizerCall(len(codes), asked, prompt, tuple(words), full_window))
         return Hypothesis(tuple(words), detected, probability)

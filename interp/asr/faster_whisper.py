@@ -25,8 +25,6 @@ from .base import Hypothesis, LanguageChoice
 
 logger = logging.getLogger(__name__)
 
-_FRAMES_PER_SECOND = 100
-"""Whisper's mel frames per second of audio."""
 _WINDOW_STEP_S = 4
 """A shortened encoder window is a multiple of this many seconds."""
 _TOKENS_BASE = 24
@@ -104,7 +102,8 @@ class FasterWhisperRecognizer:
         model = self._model
         try:
             features = model.feature_extractor(audio)
-            encoder_output = model.encode(self._encoder_input(features, full_window))
+            num_frames = features.shape[-1] - 1  # the last frame is padding
+            encoder_output = model.encode(self._encoder_input(features, num_frames, full_window))
             if language is None:
                 detected, probability = self._detect(encoder_output)
                 language = choose_language(detected, probability) if choose_language else detected
@@ -113,23 +112,22 @@ class FasterWhisperRecognizer:
             tokenizer = self._tokenizer_type(
                 model.hf_tokenizer, model.model.is_multilingual, task=s.task, language=language
             )
-            num_frames = features.shape[-1] - 1  # the last frame is padding
             words = self._decode(encoder_output, tokenizer, prompt, num_frames)
         except Exception as exc:
             raise BackendError("speech recognition", str(exc)) from exc
         text_language = "en" if s.task == "translate" else None
         return Hypothesis(tuple(words), detected, probability, text_language)
 
-    def _encoder_input(self, features: Any, full_window: bool) -> Any:
+    def _encoder_input(self, features: Any, num_frames: int, full_window: bool) -> Any:
         """The mel frames the encoder sees: the buffer, padded to 30 s or to a margin."""
         full = self._model.feature_extractor.nb_max_frames
         frames = full
         margin = self._settings.encoder_margin_s
         if margin > 0 and not full_window:
             # Rounded up to a few lengths: the runtime keeps memory for each shape.
-            content_frames = features.shape[-1] - 1  # the last frame is padding
-            needed = content_frames / _FRAMES_PER_SECOND + margin
-            step = _WINDOW_STEP_S * _FRAMES_PER_SECOND
+            per_second = self._model.frames_per_second
+            needed = num_frames / per_second + margin
+            step = _WINDOW_STEP_S * per_second
             frames = min(full, int(np.ceil(needed / _WINDOW_STEP_S)) * step)
         content = features[:, :frames]
         if content.shape[-1] < frames:
@@ -162,7 +160,7 @@ class FasterWhisperRecognizer:
         context = tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
         start = [tokenizer.sot_prev, *context[-(model.max_length // 2 - 1) :]] if context else []
         start += tokenizer.sot_sequence
-        seconds = num_frames / _FRAMES_PER_SECOND
+        seconds = num_frames / model.frames_per_second
         # A loop on noise cannot run on: no speech yields more tokens than this.
         new_tokens = min(_MAX_NEW_TOKENS, int(_TOKENS_BASE + _TOKENS_PER_SECOND * seconds))
         result = model.model.generate(

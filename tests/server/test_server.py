@@ -55,20 +55,25 @@ class Room:
         return message
 
 
-@pytest.fixture()
-async def room() -> AsyncIterator[Room]:
-    settings = config.load(environ={}, overrides={"server.token": TOKEN, "server.outbox_limit": 50})
-    hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
-    session = LiveSession(
+def session_without_source(settings: config.Settings, hub: Hub, targets: list[str]) -> LiveSession:
+    """A live session with no model or audio source: the tests publish to its hub."""
+    return LiveSession(
         settings,
         hub,
         None,
         None,
         TranslationService([]),
-        ["es"],
+        targets,
         None,
         lambda: None,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture()
+async def room() -> AsyncIterator[Room]:
+    settings = config.load(environ={}, overrides={"server.token": TOKEN, "server.outbox_limit": 50})
+    hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
+    session = session_without_source(settings, hub, ["es"])
     server = CaptionServer(settings.server, hub, session, TOKEN, ["en", "es"])
     async with await server.serve("127.0.0.1", 0) as listening:
         yield Room(server, listening.sockets[0].getsockname()[1])
@@ -264,16 +269,7 @@ async def test_tls_with_cert_and_key(tmp_path: Path) -> None:
     context = _tls(ServeOptions(source="ws", cert=cert, key=key))
     settings = config.load(environ={}, overrides={"server.token": TOKEN})
     hub = Hub()
-    session = LiveSession(
-        settings,
-        hub,
-        None,
-        None,
-        TranslationService([]),
-        [],
-        None,
-        lambda: None,  # type: ignore[arg-type]
-    )
+    session = session_without_source(settings, hub, [])
     server = CaptionServer(settings.server, hub, session, TOKEN, ["en"])
     async with await server.serve("127.0.0.1", 0, context) as listening:
         port = listening.sockets[0].getsockname()[1]
