@@ -22,6 +22,7 @@ from ..config import SAMPLE_RATE, AsrSettings
 from ..errors import BackendError, ModelUnavailable
 from ..events import Word
 from .base import Hypothesis, LanguageChoice
+from .guards import runaway_loop_start
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,11 @@ class FasterWhisperRecognizer:
         )[0]
         output = result.sequences_ids[0]
         text_tokens = [t for t in output if t < tokenizer.eot]
+        # A decode that ends in a loop: keep what it heard before the loop.  A loop
+        # from the first token is all invention and leaves nothing.
+        loop = runaway_loop_start(text_tokens)
+        if loop is not None:
+            text_tokens = text_tokens[:loop]
         if not text_tokens:
             return []
         # Whisper's own guards over the window, as faster-whisper applies them.

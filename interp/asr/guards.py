@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..events import Word
 from .agreement import normalise
 
@@ -59,3 +61,28 @@ def heard_words(words: list[Word]) -> list[Word]:
     audio at all: they start and end at the same instant.
     """
     return [w for w in words if w.end > w.start]
+
+
+def runaway_loop_start(
+    tokens: Sequence[int], max_period: int = 32, min_repeats: int = 3, min_tokens: int = 8
+) -> int | None:
+    """Where a decode fell into a loop it never left, or None.
+
+    The loop is the longest stretch reaching the end of ``tokens`` that repeats one
+    run of at most ``max_period`` tokens, at least ``min_repeats`` times and over at
+    least ``min_tokens`` tokens ("how acidic ____…", "recorded by a looing account …
+    by a looing account …").  What comes before it is often sound speech, which a
+    compression-ratio check alone would throw away with the loop.
+    """
+    count = len(tokens)
+    earliest: int | None = None
+    for period in range(1, min(max_period, count // min_repeats) + 1):
+        start = count - period
+        while start > 0 and tokens[start - 1] == tokens[start - 1 + period]:
+            start -= 1
+        looped = count - start
+        if looped >= max(min_tokens, period * min_repeats) and (
+            earliest is None or start < earliest
+        ):
+            earliest = start
+    return earliest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -115,3 +116,38 @@ def test_fast_speech_is_not_cut_short_by_the_token_cap(
     assert "capacit" in text, text  # the sentence's last word
     reference = (DATA / "fleurs-fr-002.txt").read_text()
     assert word_error_rate(reference, text) <= 0.45
+
+
+class LoopingDecoder:
+    """Wraps CTranslate2's Whisper model: every decode ends in a runaway loop."""
+
+    def __init__(self, whisper: Any, loop: list[int]) -> None:
+        self._whisper = whisper
+        self._loop = loop
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        results = self._whisper.generate(*args, **kwargs)
+        return [
+            SimpleNamespace(
+                sequences_ids=[r.sequences_ids[0] + self._loop * 30],
+                scores=r.scores,
+                no_speech_prob=r.no_speech_prob,
+            )
+            for r in results
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._whisper, name)
+
+
+def test_a_decode_that_ends_in_a_loop_keeps_the_words_before_it(
+    settings: config.Settings, speech_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whisper base on a CPU often loops after sound text ("how acidic ____…")."""
+    recognizer = FasterWhisperRecognizer(speech_model, settings.asr)
+    plain = recognizer.transcribe(german_buffer(), language="de", prompt="")
+    assert len(plain.words) >= 5
+    underscores = speech_model.hf_tokenizer.encode(" ____").ids
+    monkeypatch.setattr(speech_model, "model", LoopingDecoder(speech_model.model, underscores))
+    looped = recognizer.transcribe(german_buffer(), language="de", prompt="")
+    assert [w.text for w in looped.words] == [w.text for w in plain.words]

@@ -12,6 +12,7 @@ from interp.asr.guards import (
     cut_repetition_loop,
     ends_sentence,
     heard_words,
+    runaway_loop_start,
 )
 from interp.events import Word
 
@@ -153,3 +154,36 @@ def test_heard_words_drops_words_aligned_to_no_audio() -> None:
     words = [Word(0.0, 0.4, " Thank"), Word(0.4, 0.7, " you."), Word(1.2, 1.2, " habe")]
     assert texts(heard_words(words)) == "Thank you."
     assert heard_words([Word(3.0, 3.0, " es"), Word(3.0, 3.0, " nicht.")]) == []
+
+
+@pytest.mark.parametrize(
+    ("tokens", "start"),
+    [
+        ([1, 2, 3] + [9] * 20, 3),  # "how acidic ____…"
+        ([1, 2] + [4, 5, 6] * 5 + [4], 2),  # a phrase over and over, cut mid-phrase
+        ([4, 5, 6, 7] * 4, 0),  # nothing but the loop
+        (list(range(40)), None),  # no repeat
+        ([1, 2, 2, 2, 3], None),  # a repeat the decoder left again
+        ([1, 2] + [7, 7, 7], None),  # too short to be a runaway
+    ],
+)
+def test_runaway_loop_start_examples(tokens: list[int], start: int | None) -> None:
+    assert runaway_loop_start(tokens) == start
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 50), max_size=30),
+    st.lists(st.integers(0, 50), min_size=1, max_size=8),
+    st.integers(3, 12),
+)
+def test_a_loop_run_to_the_end_is_found_and_the_rest_kept(
+    head: list[int], phrase: list[int], times: int
+) -> None:
+    tokens = head + phrase * times
+    start = runaway_loop_start(tokens)
+    if len(phrase) * times < 8:
+        return
+    assert start is not None and start <= len(head)
+    assert tokens[:start] == head[:start]  # only the loop is cut
+    assert len(tokens) - start >= 8
