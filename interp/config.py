@@ -75,6 +75,10 @@ class AsrSettings:
     """New audio needed before another streaming pass."""
     first_pass_ms: int = 500
     """Speech needed before the first pass of an utterance."""
+    join_pause_ms: int = 1500
+    """Speech resuming within this much silence continues the previous utterance's
+    last sentence: its audio stays in the buffer, since speakers pause mid-sentence
+    and Whisper hears the rest of a sentence better with its start.  0 turns it off."""
     max_buffer_s: float = 15.0
     """The audio buffer is trimmed before it grows past this."""
     prompt_chars: int = 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from dataclasses import replace
 
 from ..events import Word
 
@@ -67,11 +68,16 @@ def _agree(previous: list[Word], fresh: list[Word]) -> tuple[list[Word], int]:
 def _settled_version(previous: list[Word], prev_index: int, fresh: list[Word], index: int) -> Word:
     """The newer version of an agreed word, but with the older spelling when the newer
     one ends its hypothesis and the older one does not: Whisper puts a full stop
-    where the audio stops, and the version with more words after it knows better."""
-    newest = fresh[index]
+    where the audio stops, and the version with more words after it knows better.
+
+    It ends at the earlier of the two ends: the last word of a hypothesis is stretched
+    to the end of the audio, and a committed end that reaches into the next word
+    makes that word look already heard."""
+    newest, older = fresh[index], previous[prev_index]
+    text = newest.text
     if index == len(fresh) - 1 and prev_index < len(previous) - 1:
-        return Word(newest.start, newest.end, previous[prev_index].text, newest.probability)
-    return newest
+        text = older.text
+    return Word(newest.start, newest.end, text, newest.probability)
 
 
 class LocalAgreement:
@@ -106,9 +112,18 @@ class LocalAgreement:
         self._remember(committed)
         return committed
 
-    def flush(self) -> list[Word]:
-        """Commit whatever the last hypothesis still holds (end of an utterance)."""
-        committed = [w for w in self._previous if normalise(w.text)]
+    def flush(self, speech_end: float | None = None) -> list[Word]:
+        """Commit whatever the last hypothesis still holds (end of an utterance).
+
+        With ``speech_end`` (where voice detection heard the speech stop) no word
+        ends after it: the last word's alignment runs on into the silence, and a
+        committed end there would make the next utterance's first word look heard.
+        """
+        committed = [
+            w if speech_end is None else replace(w, end=max(w.start, min(w.end, speech_end)))
+            for w in self._previous
+            if normalise(w.text)
+        ]
         self._previous = []
         self._remember(committed)
         return committed

@@ -67,6 +67,10 @@ class StreamingTranscriber:
         self._step_samples = asr.step_ms * SAMPLE_RATE // 1000
         self._first_pass_samples = asr.first_pass_ms * SAMPLE_RATE // 1000
         self._max_buffer_samples = int(asr.max_buffer_s * SAMPLE_RATE)
+        self._join_samples = asr.join_pause_ms * SAMPLE_RATE // 1000
+        self._join_until: int | None = None
+        """While set, a pause is under way whose audio is kept: speech starting before
+        this sample continues the last sentence."""
         self._settle_samples = int(_SETTLE_AFTER_S * SAMPLE_RATE)
         self._buffer = SampleBuffer()
         self._agreement = LocalAgreement()
@@ -114,12 +118,17 @@ class StreamingTranscriber:
                 self._buffer.append(window)
                 if boundary is not None:
                     events += self._close_utterance(boundary.window * WINDOW_SAMPLES)
+            elif self._join_until is not None:
+                self._buffer.append(window)  # the pause, so kept audio stays continuous
+                if self._buffer.end_sample >= self._join_until:
+                    self._join_until = None
+                    self._buffer.reset(self._buffer.end_sample)
             # Always kept, so speech that starts right as an utterance closes still
             # gets its padding from the closing silence.
             self._preroll.append(window.copy())
             self._window_index += 1
         if self._segmenter.in_speech and self._pass_due():
-            events += self._recognise(final=False)
+            events += self._recognise()
         return events
 
     def flush(self) -> list[TextEvent]:
@@ -129,8 +138,11 @@ class StreamingTranscriber:
             self._pending = np.zeros(0, dtype=np.float32)
             events = self._close_utterance(self._buffer.end_sample)
             self._segmenter.reset()
-            return events
-        return []
+        else:
+            events = []
+        self._join_until = None
+        self._buffer.reset(self._buffer.end_sample)
+        return events
 
     # -- utterances --------------------------------------------------------------
 
@@ -145,20 +157,31 @@ class StreamingTranscriber:
         self._agreement.new_utterance()
 
     def _open_utterance(self, window: Samples) -> None:
-        preroll = list(self._preroll) if self._pad_windows else []
-        self._buffer.reset((self._window_index - len(preroll)) * WINDOW_SAMPLES)
-        for previous in preroll:
-            self._buffer.append(previous)
+        if self._join_until is not None:
+            self._join_until = None  # the buffer already holds the pause before it
+        else:
+            preroll = list(self._preroll) if self._pad_windows else []
+            self._buffer.reset((self._window_index - len(preroll)) * WINDOW_SAMPLES)
+            for previous in preroll:
+                self._buffer.append(previous)
         self._buffer.append(window)
         self._speech_start_sample = self._window_index * WINDOW_SAMPLES
         self._last_pass_sample = self._speech_start_sample
 
     def _close_utterance(self, speech_end_sample: int) -> list[TextEvent]:
         long_enough = speech_end_sample - self._speech_start_sample >= self._min_speech_samples
-        events = self._recognise(final=True) if long_enough or self._open_words else []
+        speech_end = speech_end_sample / SAMPLE_RATE
+        events = self._recognise(speech_end) if long_enough or self._open_words else []
         if events and self._asr.language is None:
             self._prior_language = self._language or self._pass_language
-        self._buffer.reset(self._buffer.end_sample)
+        finals = [e for e in events if isinstance(e, CommittedSegment)]
+        if finals and self._join_samples:
+            # Whisper ends every buffer with a full stop, so whether the sentence goes
+            # on is unknown: keep its audio through a short pause.
+            self._buffer.trim_before(round(finals[-1].start * SAMPLE_RATE))
+            self._join_until = speech_end_sample + self._join_samples
+        else:
+            self._buffer.reset(self._buffer.end_sample)
         self._reset_utterance()
         return events
 
@@ -178,8 +201,11 @@ class StreamingTranscriber:
         context = context[len(context) - self._asr.prompt_chars :] if self._asr.prompt_chars else ""
         return f"{self._prompt_prefix} {context}".strip()
 
-    def _recognise(self, final: bool) -> list[TextEvent]:
+    def _recognise(self, speech_end: float | None = None) -> list[TextEvent]:
+        """One pass over the buffer; ``speech_end`` is set on the utterance's last."""
+        final = speech_end is not None
         self.passes += 1
+        first_pass = self._last_pass_sample == self._speech_start_sample
         self._last_pass_sample = self._buffer.end_sample
         offset = self._buffer.start_sample / SAMPLE_RATE
         asked = self._language
@@ -210,8 +236,8 @@ class StreamingTranscriber:
             for w in cut_repeated_tail(cut_repetition_loop(heard))
         ]
         committed = self._agreement.insert(words)
-        if final:
-            committed += self._agreement.flush()
+        if speech_end is not None:
+            committed += self._agreement.flush(speech_end)
         if committed and self._language is None:
             self._language = self._pass_language  # one spoken language per utterance
         language = (
@@ -224,6 +250,11 @@ class StreamingTranscriber:
             partial = self._partial(language)
             if partial is not None:
                 events.append(partial)
+            if first_pass:
+                # Half a second of new speech: Whisper's guess is shown, but two such
+                # guesses agreeing ("Ja, griff" then "Der Griff" for "Er griff")
+                # would commit a wrong word, so the next pass is not compared with it.
+                self._agreement.forget_tentative()
             self._bound_buffer(language, events)
         return events
 

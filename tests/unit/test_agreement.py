@@ -256,3 +256,16 @@ def test_a_committed_word_heard_again_is_not_committed_twice() -> None:
         committed += agreement.insert(hypothesis)
     committed += agreement.flush()
     assert keys(committed) == ["w0", "w1"]
+
+
+def test_flush_holds_the_last_word_to_the_end_of_speech() -> None:
+    """The next utterance's first word, aligned early, is not taken for a re-hearing."""
+    stretched = [Word(0.0, 0.4, " the"), Word(0.4, 1.6, " blogs.")]  # runs into silence
+    agreement = LocalAgreement()
+    agreement.insert(stretched)
+    flushed = agreement.flush(speech_end=1.0)
+    assert [(w.text, w.end) for w in flushed] == [(" the", 0.4), (" blogs.", 1.0)]
+    agreement.new_utterance()
+    heard_again = [Word(0.0, 0.4, " the"), Word(0.4, 0.9, " blogs"), Word(1.2, 1.5, " can")]
+    agreement.insert(heard_again)
+    assert keys(agreement.insert(heard_again)) == ["can"]

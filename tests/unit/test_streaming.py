@@ -512,14 +512,15 @@ def test_speech_closing_with_nothing_pending_is_judged_in_the_full_window() -> N
     script = (
         ScriptBuilder()
         .silence_ms(500)
-        .sentence("Hello there my friend.", pause_ms=1500)
+        .sentence("Hello there my friend.", pause_ms=3000)
         .filler_ms(900)
-        .silence_ms(1500)
+        .silence_ms(3000)
         .sentence("How are you today?")
         .filler_ms(900)
         .silence_ms(1500)
         .build()
     )
+    # Pauses longer than join_pause_ms: each utterance has a buffer of its own.
     run = transcribe(script, [1_600], prompt_prefix="Glossary: quorum.")
     assert [f.text for f in run.finals] == ["Hello there my friend.", "How are you today?"]
     calls = run.recognizer.calls
@@ -548,3 +549,61 @@ def test_a_closing_pass_keeps_no_word_aligned_to_no_audio() -> None:
     events = run_with(InventsOnClosing(script.words), script)
     finals = [e.text for e in events if isinstance(e, CommittedSegment)]
     assert finals and not any("invented" in text for text in finals)
+
+
+def split_sentence(pause_ms: int) -> Script:
+    return (
+        ScriptBuilder()
+        .silence_ms(500)
+        .sentence("After the dam was built", pause_ms=pause_ms)
+        .sentence("the floods stopped.", pause_ms=2500)
+        .build()
+    )
+
+
+def passes_hearing(run: Run, text: str) -> list[list[str]]:
+    heard = [[w.text.strip() for w in call.words] for call in run.recognizer.calls]
+    return [words for words in heard if text in words]
+
+
+def test_speech_after_a_short_pause_is_heard_with_the_sentence_before_it() -> None:
+    """Speakers pause mid-sentence: the rest is recognised with the audio of its start."""
+    run = transcribe(split_sentence(pause_ms=900), [1_600])
+    assert_invariants(run)
+    assert [f.text for f in run.finals] == ["After the dam was built", "the floods stopped."]
+    after_pause = passes_hearing(run, "floods")
+    assert after_pause and all(words[0] == "After" for words in after_pause)
+
+
+def test_a_long_pause_starts_a_fresh_buffer() -> None:
+    run = transcribe(split_sentence(pause_ms=3_000), [1_600])
+    assert [f.text for f in run.finals] == ["After the dam was built", "the floods stopped."]
+    after_pause = passes_hearing(run, "floods")
+    assert after_pause and all(words[0] == "the" for words in after_pause)
+    assert 0.0 in run.buffer_seconds  # the kept audio was let go during the pause
+
+
+class SlowFirstWord(FakeRecognizer):
+    """Hears the script, but an utterance's first word wrongly ("Der" for "Er") until
+    the buffer holds two seconds, as Whisper does with a second or so of speech."""
+
+    def transcribe(self, audio: Any, **options: Any) -> Hypothesis:
+        hypothesis = super().transcribe(audio, **options)
+        words = list(hypothesis.words)
+        if len(audio) < 2 * SAMPLE_RATE and words and words[0].text == " Er":
+            words[0] = replace(words[0], text=" Der")
+        return replace(hypothesis, words=tuple(words))
+
+
+def test_the_first_pass_of_an_utterance_is_shown_but_never_confirms() -> None:
+    script = (
+        ScriptBuilder()
+        .silence_ms(500)
+        .sentence("Er griff auch alles an was ins Wasser kam.", pause_ms=1_000)
+        .build()
+    )
+    events = run_with(SlowFirstWord(script.words), script)
+    partials = [e.text for e in events if isinstance(e, PartialText)]
+    finals = [e.text for e in events if isinstance(e, CommittedSegment)]
+    assert partials[0].startswith("Der")  # the early guess is shown at once
+    assert finals == ["Er griff auch alles an was ins Wasser kam."]
