@@ -68,16 +68,11 @@ def _agree(previous: list[Word], fresh: list[Word]) -> tuple[list[Word], int]:
 def _settled_version(previous: list[Word], prev_index: int, fresh: list[Word], index: int) -> Word:
     """The newer version of an agreed word, but with the older spelling when the newer
     one ends its hypothesis and the older one does not: Whisper puts a full stop
-    where the audio stops, and the version with more words after it knows better.
-
-    It ends at the earlier of the two ends: the last word of a hypothesis is stretched
-    to the end of the audio, and a committed end that reaches into the next word
-    makes that word look already heard."""
-    newest, older = fresh[index], previous[prev_index]
-    text = newest.text
+    where the audio stops, and the version with more words after it knows better."""
+    newest = fresh[index]
     if index == len(fresh) - 1 and prev_index < len(previous) - 1:
-        text = older.text
-    return Word(newest.start, newest.end, text, newest.probability)
+        return Word(newest.start, newest.end, previous[prev_index].text, newest.probability)
+    return newest
 
 
 class LocalAgreement:
