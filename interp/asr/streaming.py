@@ -195,9 +195,8 @@ class StreamingTranscriber:
 
     # -- recognition -------------------------------------------------------------
 
-    def _prompt(self) -> str:
-        buffer_start = self._buffer.start_sample / SAMPLE_RATE
-        context = join_words([w for w in self._history if w.end <= buffer_start])
+    def _prompt(self, audio_start: float) -> str:
+        context = join_words([w for w in self._history if w.end <= audio_start])
         context = context[len(context) - self._asr.prompt_chars :] if self._asr.prompt_chars else ""
         return f"{self._prompt_prefix} {context}".strip()
 
@@ -207,7 +206,6 @@ class StreamingTranscriber:
         self.passes += 1
         first_pass = self._last_pass_sample == self._speech_start_sample
         self._last_pass_sample = self._buffer.end_sample
-        offset = self._buffer.start_sample / SAMPLE_RATE
         asked = self._language
         if asked is None and self._pass_language is None and self._prior_language:
             # First pass of an utterance: assume the previous speaker's language, as
@@ -219,10 +217,18 @@ class StreamingTranscriber:
         # only in its whole window and without a prompt to copy from: a shortened
         # window heard "Let's go." in a breath, a prompt gave back its own last words.
         judge_alone = final and not self._open_words
+        # The first pass hears the utterance's own audio, without the sentence a short
+        # pause kept before it: given that, Whisper often stops at its full stop and
+        # leaves the new half second unheard, and the first text came a pass later.
+        start_sample = self._buffer.start_sample
+        if first_pass:
+            own_start = self._speech_start_sample - self._pad_windows * WINDOW_SAMPLES
+            start_sample = max(start_sample, own_start)
+        offset = start_sample / SAMPLE_RATE
         hypothesis = self._recognizer.transcribe(
-            self._buffer.view().copy(),
+            self._buffer.view()[start_sample - self._buffer.start_sample :].copy(),
             language=asked,
-            prompt="" if judge_alone else self._prompt(),
+            prompt="" if judge_alone else self._prompt(offset),
             choose_language=self._settle_language,
             full_window=judge_alone,
         )
