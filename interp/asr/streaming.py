@@ -220,8 +220,10 @@ class StreamingTranscriber:
         # The first pass hears the utterance's own audio, without the sentence a short
         # pause kept before it: given that, Whisper often stops at its full stop and
         # leaves the new half second unheard, and the first text came a pass later.
+        # So do passes that detect the language: a new speaker in another language
+        # would be taken for the previous one.
         start_sample = self._buffer.start_sample
-        if first_pass:
+        if first_pass or self._language is None:
             own_start = self._speech_start_sample - self._pad_windows * WINDOW_SAMPLES
             start_sample = max(start_sample, own_start)
         offset = start_sample / SAMPLE_RATE

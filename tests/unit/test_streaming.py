@@ -22,6 +22,7 @@ from tests.fakes import (
     FakeSpeechProb,
     Script,
     ScriptBuilder,
+    decode_markers,
     sentence_text,
 )
 
@@ -556,7 +557,7 @@ def split_sentence(pause_ms: int) -> Script:
         ScriptBuilder()
         .silence_ms(500)
         .sentence("After the dam was built", pause_ms=pause_ms)
-        .sentence("the floods stopped.", pause_ms=2500)
+        .sentence("the floods of every season stopped.", pause_ms=2500)
         .build()
     )
 
@@ -570,10 +571,13 @@ def test_speech_after_a_short_pause_is_heard_with_the_sentence_before_it() -> No
     """Speakers pause mid-sentence: the rest is recognised with the audio of its start."""
     run = transcribe(split_sentence(pause_ms=900), [1_600])
     assert_invariants(run)
-    assert [f.text for f in run.finals] == ["After the dam was built", "the floods stopped."]
-    after_pause = passes_hearing(run, "floods")
-    assert after_pause and all(words[0] == "After" for words in after_pause)
-    # The utterance's first pass hears only its own audio, so its first words show fast.
+    assert [f.text for f in run.finals] == [
+        "After the dam was built",
+        "the floods of every season stopped.",
+    ]
+    # Once the language is settled (detection hears the utterance alone), the passes
+    # hear the sentence's start; the first pass hears its own audio, to show it fast.
+    assert {words[0] for words in passes_hearing(run, "stopped.")} == {"After"}
     calls = run.recognizer.calls
     resumed = next(i for i in range(1, len(calls)) if calls[i].samples < calls[i - 1].samples)
     assert calls[resumed].words[0].text == " the"
@@ -581,7 +585,10 @@ def test_speech_after_a_short_pause_is_heard_with_the_sentence_before_it() -> No
 
 def test_a_long_pause_starts_a_fresh_buffer() -> None:
     run = transcribe(split_sentence(pause_ms=3_000), [1_600])
-    assert [f.text for f in run.finals] == ["After the dam was built", "the floods stopped."]
+    assert [f.text for f in run.finals] == [
+        "After the dam was built",
+        "the floods of every season stopped.",
+    ]
     after_pause = passes_hearing(run, "floods")
     assert after_pause and all(words[0] == "the" for words in after_pause)
     assert 0.0 in run.buffer_seconds  # the kept audio was let go during the pause
@@ -611,3 +618,37 @@ def test_the_first_pass_of_an_utterance_is_shown_but_never_confirms() -> None:
     finals = [e.text for e in events if isinstance(e, CommittedSegment)]
     assert partials[0].startswith("Der")  # the early guess is shown at once
     assert finals == ["Er griff auch alles an was ins Wasser kam."]
+
+
+class MajorityDetector(FakeRecognizer):
+    """Detects the language most words of the buffer are in, as Whisper would:
+    the script's words from ``first_french`` on are French."""
+
+    first_french = 0
+
+    def transcribe(self, audio: Any, **options: Any) -> Hypothesis:
+        indices = [int(i) for i in np.unique(decode_markers(audio)) if i >= 0]
+        french = sum(i >= self.first_french for i in indices)
+        self.detected_language = "fr" if indices and 2 * french > len(indices) else "en"
+        return super().transcribe(audio, **options)
+
+    def detect(self) -> tuple[str, float]:
+        return self.detected_language, 0.95
+
+
+def test_a_new_language_right_after_a_short_pause_is_detected_on_its_own_audio() -> None:
+    script = (
+        ScriptBuilder()
+        .silence_ms(500)
+        .sentence("Thank you chair for giving me the floor today.", pause_ms=900)
+        .sentence("Merci beaucoup madame la présidente.", pause_ms=2_000)
+        .build()
+    )
+    recognizer = MajorityDetector(script.words)
+    recognizer.first_french = 9
+    events = run_with(recognizer, script)
+    finals = [e for e in events if isinstance(e, CommittedSegment)]
+    assert [(f.text, f.lang) for f in finals] == [
+        ("Thank you chair for giving me the floor today.", "en"),
+        ("Merci beaucoup madame la présidente.", "fr"),
+    ]
