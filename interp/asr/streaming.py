@@ -121,8 +121,7 @@ class StreamingTranscriber:
             elif self._join_until is not None:
                 self._buffer.append(window)  # the pause, so kept audio stays continuous
                 if self._buffer.end_sample >= self._join_until:
-                    self._join_until = None
-                    self._buffer.reset(self._buffer.end_sample)
+                    self._let_go_of_audio()
             # Always kept, so speech that starts right as an utterance closes still
             # gets its padding from the closing silence.
             self._preroll.append(window.copy())
@@ -140,8 +139,7 @@ class StreamingTranscriber:
             self._segmenter.reset()
         else:
             events = []
-        self._join_until = None
-        self._buffer.reset(self._buffer.end_sample)
+        self._let_go_of_audio()
         return events
 
     # -- utterances --------------------------------------------------------------
@@ -181,16 +179,26 @@ class StreamingTranscriber:
             self._buffer.trim_before(round(finals[-1].start * SAMPLE_RATE))
             self._join_until = speech_end_sample + self._join_samples
         else:
-            self._buffer.reset(self._buffer.end_sample)
+            self._let_go_of_audio()
         self._reset_utterance()
         return events
+
+    def _let_go_of_audio(self) -> None:
+        """Empty the buffer: nothing held is needed as context any more."""
+        self._join_until = None
+        self._buffer.reset(self._buffer.end_sample)
+
+    @property
+    def _no_pass_yet(self) -> bool:
+        """No pass has run in this utterance yet."""
+        return self._last_pass_sample == self._speech_start_sample
 
     def _pass_due(self) -> bool:
         heard = self._buffer.end_sample - self._speech_start_sample
         if heard < self._first_pass_samples:
             return False
-        if self._last_pass_sample == self._speech_start_sample:
-            return True  # the first pass of the utterance
+        if self._no_pass_yet:
+            return True
         return self._buffer.end_sample - self._last_pass_sample >= self._step_samples
 
     # -- recognition -------------------------------------------------------------
@@ -204,7 +212,7 @@ class StreamingTranscriber:
         """One pass over the buffer; ``speech_end`` is set on the utterance's last."""
         final = speech_end is not None
         self.passes += 1
-        first_pass = self._last_pass_sample == self._speech_start_sample
+        first_pass = self._no_pass_yet
         self._last_pass_sample = self._buffer.end_sample
         asked = self._language
         if asked is None and self._pass_language is None and self._prior_language:
