@@ -17,6 +17,7 @@ import logging
 import mimetypes
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -86,8 +87,11 @@ class CaptionServer:
         languages: list[str],
         glossary: Glossary | None = None,
         archive_path: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.archive_path = archive_path
+        self._clock = clock
+        """Monotonic seconds for the control rate limit; replaceable, so its counts are exact."""
         self.glossary = glossary or Glossary()
         self.settings = settings
         self.hub = hub
@@ -363,9 +367,9 @@ class CaptionServer:
                 listener.busy = False
 
     async def _control(self, connection: ServerConnection) -> None:
-        allowance, last = self.settings.control_per_second, time.monotonic()
+        allowance, last = self.settings.control_per_second, self._clock()
         async for raw in connection:
-            now = time.monotonic()
+            now = self._clock()
             allowance = min(
                 self.settings.control_per_second,
                 allowance + (now - last) * self.settings.control_per_second,

@@ -15,6 +15,8 @@ from interp.archive.writer import ArchiveWriter
 from interp.errors import ArchiveError
 from interp.wire import Message
 
+from ..deadlines import Deadline
+
 SESSION = "20261123-090000-aaaa"
 
 
@@ -233,10 +235,16 @@ def test_writer_batches_and_marks_crashed_sessions(tmp_path: Path) -> None:
     writer = ArchiveWriter(path, flush_s=0.05)
     for m in PLENARY[:-1]:  # the session never ends: as if the process died
         writer.put(m)
-    deadline = time.monotonic() + 5
-    while writer.written < len(PLENARY) - 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # Committed while the writer runs, not only when it closes: another reader sees it.
+    # The writer offers no event to wait on, so its count is polled under one deadline.
+    deadline = Deadline(5)
+    while writer.written < len(PLENARY) - 1 and not deadline.expired:
+        time.sleep(0.01)
     assert writer.written == len(PLENARY) - 1
+    reader = Archive(path, readonly=True)
+    finals = [m for m in PLENARY[:-1] if m.type == "final"]
+    assert [m.segment for m in reader.transcript(SESSION)] == [m.segment for m in finals]
+    reader.close()
     writer.close()
     assert Archive(path).sessions()[0]["state"] == "running"
     ArchiveWriter(path).close()  # a restart

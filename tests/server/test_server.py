@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,34 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from interp import config
+from interp.glossary import Glossary
 from interp.server.app import CaptionServer
 from interp.server.hub import Hub
 from interp.server.session import LiveSession
 from interp.translation.service import TranslationService
 from interp.wire import Message, Stamper
 
+from ..deadlines import Deadline, scaled
+
 TOKEN = "test-token-123"
 
 
+class ManualClock:
+    """Monotonic seconds that move only when a test moves them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Room:
-    def __init__(self, server: CaptionServer, port: int) -> None:
-        self.server, self.port = server, port
+    def __init__(self, server: CaptionServer, port: int, clock: ManualClock) -> None:
+        self.server, self.port, self.clock = server, port, clock
         self.stamper = Stamper("20261130-000000-test")
 
     @property
@@ -61,11 +78,11 @@ def session_without_source(settings: config.Settings, hub: Hub, targets: list[st
         settings,
         hub,
         None,
-        None,
+        None,  # type: ignore[arg-type]
         TranslationService([]),
         targets,
-        None,
-        lambda: None,  # type: ignore[arg-type]
+        Glossary(),
+        lambda: None,  # type: ignore[arg-type,return-value]
     )
 
 
@@ -74,13 +91,26 @@ async def room() -> AsyncIterator[Room]:
     settings = config.load(environ={}, overrides={"server.token": TOKEN, "server.outbox_limit": 50})
     hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
     session = session_without_source(settings, hub, ["es"])
-    server = CaptionServer(settings.server, hub, session, TOKEN, ["en", "es"])
+    clock = ManualClock()
+    server = CaptionServer(settings.server, hub, session, TOKEN, ["en", "es"], clock=clock)
     async with await server.serve("127.0.0.1", 0) as listening:
-        yield Room(server, listening.sockets[0].getsockname()[1])
+        yield Room(server, listening.sockets[0].getsockname()[1], clock)
 
 
-async def receive(ws: Any, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-    return [json.loads(await asyncio.wait_for(ws.recv(), timeout)) for _ in range(count)]
+async def receive(ws: Any, count: int, seconds: float = 5.0) -> list[dict[str, Any]]:
+    """The next ``count`` messages, all within one deadline of ``scaled(seconds)``."""
+    deadline = Deadline(seconds)
+    return [
+        json.loads(await asyncio.wait_for(ws.recv(), deadline.remaining())) for _ in range(count)
+    ]
+
+
+async def until(condition: Callable[[], bool], what: str, seconds: float = 5.0) -> None:
+    """Return once ``condition()`` holds (checked every 10 ms), within ``scaled(seconds)``."""
+    deadline = Deadline(seconds)
+    while not condition():
+        assert not deadline.expired, f"not within {deadline.allowed:.1f} s: {what}"
+        await asyncio.sleep(0.01)
 
 
 async def test_newcomer_gets_history_then_live(room: Room) -> None:
@@ -99,8 +129,10 @@ async def test_resume_with_since_loses_nothing_and_repeats_nothing(room: Room) -
     async with connect(f"{room.url}/ws/captions?lang=source&since={sent[1].seq}") as ws:
         got = await receive(ws, 3)
         assert [m["seq"] for m in got] == [m.seq for m in sent[2:]]
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(ws.recv(), 0.3)
+        # One socket keeps order: a repeat of the history would come before this one.
+        marker = room.final(5, "s5")
+        (after,) = await receive(ws, 1)
+        assert after["seq"] == marker.seq
 
 
 async def test_language_filter(room: Room) -> None:
@@ -131,18 +163,31 @@ async def test_a_stalled_listener_never_delays_the_others(room: Room) -> None:
         b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         b"Sec-WebSocket-Version: 13\r\n\r\n"
     )
-    await asyncio.sleep(0.2)
     try:
+        await until(lambda: len(room.server.hub.listeners) == 1, "the stalled listener joins")
         async with connect(f"{room.url}/ws/captions?lang=source", max_size=None) as reader:
-            reading = asyncio.create_task(receive(reader, 300, timeout=20))
+            got: list[dict[str, Any]] = []
+            progressed = asyncio.Event()
+
+            async def read() -> None:
+                while len(got) < 300:
+                    got.append(json.loads(await reader.recv()))
+                    progressed.set()
+
+            reading = asyncio.create_task(read())
+            deadline = Deadline(30)
             text = "x" * 60_000  # 18 MB in all: more than the kernel buffers of the stalled socket
             for i in range(300):
+                # The floor waits for the reading listener, however fast this machine is,
+                # so that only the stalled one can fall behind its outbox (50 here).
+                while i - len(got) >= 20:
+                    progressed.clear()
+                    if i - len(got) >= 20:
+                        await asyncio.wait_for(progressed.wait(), deadline.remaining())
                 room.final(i, f"{i} {text}")
-                if i % 10 == 9:  # a fast floor, but one a reading listener keeps up with
-                    await asyncio.sleep(0.05)
-            got = await reading
+            await asyncio.wait_for(reading, deadline.remaining())
             assert [m["segment"] for m in got] == [f"seg-{i}" for i in range(300)]
-            assert room.server.hub.disconnected_slow >= 1
+            assert room.server.hub.disconnected_slow == 1
     finally:
         stalled.close()
 
@@ -173,16 +218,47 @@ async def test_control_with_token_and_bad_frames(room: Room) -> None:
         assert reply["ok"] and reply["speaker"] == "Delegate of Cambodia"
 
 
+async def statuses(ws: Any, count: int) -> list[bool]:
+    """Send ``count`` status commands at once; which of them were answered, in order."""
+    for _ in range(count):
+        await ws.send(json.dumps({"command": "status"}))
+    replies = await receive(ws, count)
+    refused = [r for r in replies if not r["ok"]]
+    assert all("too many commands" in r["error"] for r in refused)
+    return [r["ok"] for r in replies]
+
+
 async def test_control_flood_is_rate_limited(room: Room) -> None:
+    """Five commands a second, with a burst of five: counted on a clock the test moves."""
+    assert room.server.settings.control_per_second == 5.0
     async with connect(
         f"{room.url}/ws/control", additional_headers={"Authorization": f"Bearer {TOKEN}"}
     ) as ws:
-        for _ in range(30):
-            await ws.send(json.dumps({"command": "status"}))
-        replies = [json.loads(await ws.recv()) for _ in range(30)]
-        refused = [r for r in replies if not r["ok"]]
-        assert refused and "too many commands" in refused[0]["error"]
-        assert sum(r["ok"] for r in replies) <= 8
+        assert await statuses(ws, 30) == [True] * 5 + [False] * 25
+        room.clock.advance(0.2)  # one command's worth of allowance comes back
+        assert await statuses(ws, 3) == [True, False, False]
+        room.clock.advance(60)  # a long pause refills the burst, and no more
+        assert await statuses(ws, 8) == [True] * 5 + [False] * 3
+
+
+async def test_control_rate_limit_on_the_real_clock(tmp_path: Path) -> None:
+    """The server's own clock: the burst always passes, and no more than the rate allows."""
+    settings = config.load(environ={}, overrides={"server.token": TOKEN})
+    hub = Hub()
+    server = CaptionServer(
+        settings.server, hub, session_without_source(settings, hub, []), TOKEN, ["en"]
+    )
+    rate = settings.server.control_per_second
+    async with await server.serve("127.0.0.1", 0) as listening:
+        port = listening.sockets[0].getsockname()[1]
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with connect(f"ws://127.0.0.1:{port}/ws/control", additional_headers=headers) as ws:
+            began = time.monotonic()
+            answered = await statuses(ws, 30)
+            elapsed = time.monotonic() - began
+    assert answered[: int(rate)] == [True] * int(rate)
+    # Whatever this machine's speed: the burst, plus what the time taken refilled.
+    assert sum(answered) <= rate + rate * elapsed
 
 
 async def test_foreign_origin_cannot_control(room: Room) -> None:
@@ -205,7 +281,7 @@ async def test_oversized_frame_closes_only_that_connection(room: Room) -> None:
         size = 10 * 1024 * 1024
         writer.write(bytes([0x82, 0xFF]) + size.to_bytes(8, "big") + b"\x00" * 4 + b"\x00" * 65536)
         await writer.drain()
-        close = await asyncio.wait_for(reader.read(64), 5)
+        close = await asyncio.wait_for(reader.read(64), scaled(5))
         assert close[0] == 0x88 and int.from_bytes(close[2:4], "big") == 1009  # message too big
         writer.close()
         room.final(0, "still here")
