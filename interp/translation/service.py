@@ -3,6 +3,8 @@
 A pair is served directly by the first backend that has it (Argos before Apertium, so
 a venue's neural packages win), or in two legs through English, or failing that
 through any language both legs share (Apertium French to English goes through
+Spanish), or failing that to English and on from English, each side itself direct or
+in two legs (Argos Chinese to English, then Apertium English to French through
 Spanish).  Each leg may use a different backend.
 """
 
@@ -73,6 +75,10 @@ class TranslationService:
             first, second = self._direct.get((source, middle)), self._direct.get((middle, target))
             if first and second:
                 return Route((first, second))
+        if PIVOT not in (source, target):
+            to_english, from_english = self.route(source, PIVOT), self.route(PIVOT, target)
+            if to_english and from_english:
+                return Route(to_english.legs + from_english.legs)
         return None
 
     def all_routes(self) -> list[tuple[Pair, Route]]:
@@ -92,9 +98,21 @@ class TranslationService:
             served = ", ".join(f"{s}→{t}" for (s, t), _ in self.all_routes()) or "none"
             raise ConfigError(
                 f"no installed translation from {source} to {target} (installed: {served}); "
-                f"install an Argos package with: interp models install FILE.argosmodel"
+                f"{self._install_hint(source, target)}"
             )
         return route
+
+    def _install_hint(self, source: str, target: str) -> str:
+        """The command that installs what is missing: a catalogue package, or any package."""
+        from ..modelstore import catalog_entries
+
+        for name, entry in catalog_entries().items():
+            reaches = entry.get("to_code") == target or (
+                isinstance(entry.get("to_code"), str) and self.route(entry["to_code"], target)
+            )
+            if entry.get("from_code") == source and reaches:
+                return f"install it with: interp models install {name}"
+        return "install an Argos package with: interp models install FILE.argosmodel"
 
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:
         """Translate plain texts (raises BackendError, ConfigError or InputError)."""
