@@ -16,7 +16,7 @@ Listeners follow the floor language (finals and partials, as a delegate reading 
 original does). They are minimal WebSocket readers, so that the measurement is of the
 server and not of thousands of full clients in one Python process.
 
-Usage: scripts/bench_fanout.py [--listeners 1000 5000] [--seconds 60]
+Usage: scripts/bench_fanout.py [--listeners 1000 2000 5000] [--seconds 60]
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ async def run(listeners: int, seconds: float, recording: Path) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
-    parser.add_argument("--listeners", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--listeners", type=int, nargs="+", default=[1000, 2000, 5000])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "fanout.json")
     args = parser.parse_args(argv)
