@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
           f"rows/s, {size / 1e9:.2f} GB", flush=True)  # fmt: skip
     archive = Archive(args.db, readonly=True)
     rng = random.Random(7)
-    timings, hits = timed_searches(archive, queries(texts, args.queries, rng))
+    chosen = queries(texts, args.queries, rng)
+    timings, hits = timed_searches(archive, chosen)
+    by_time = sorted(zip(timings["any_language"], chosen, strict=True), reverse=True)
     short_timings, short_hits = timed_searches(
         archive, queries(texts, args.short_queries, rng, short=True)
     )
@@ -206,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         "queries": args.queries,
         "queries_with_hits": sum(1 for h in hits if h) / len(hits),
         **{f"search_ms_{key}": value for key, value in summary(timings).items()},
+        "slowest_queries": [f"{word} ({lang}) {ms:.0f} ms" for ms, (lang, word) in by_time[:8]],
         "short_queries": args.short_queries,
         "short_queries_with_hits": sum(1 for h in short_hits if h) / max(1, len(short_hits)),
         **(
