@@ -43,6 +43,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["glossary"] = args.glossary
     if getattr(args, "targets", None) is not None:
         overrides["translation.targets"] = args.targets
+    if getattr(args, "pass_cost", None) is not None:
+        overrides["asr.simulated_pass_cost_s"] = args.pass_cost
     if getattr(args, "token", None):
         overrides["server.token"] = args.token
     return overrides
@@ -194,12 +196,31 @@ def _progress_bar(total_s: float) -> Any:
     )
 
 
+def _pass_cost(settings: config.Settings) -> float | None:
+    """The fixed simulated cost of a pass, or None to measure it."""
+    cost = settings.asr.simulated_pass_cost_s
+    if cost is None:
+        return None
+    try:
+        seconds = float(cost)  # an INTERP_ variable arrives as text
+    except ValueError as exc:
+        raise InputError(f"the pass cost must be a number of seconds, not {cost!r}") from exc
+    if not seconds >= 0:
+        raise InputError(f"the pass cost must be zero or more seconds, not {cost!r}")
+    return seconds
+
+
 def _simulated_translation(
-    args: argparse.Namespace, settings: config.Settings, model: Any, audio: Any
+    args: argparse.Namespace,
+    settings: config.Settings,
+    model: Any,
+    audio: Any,
+    cost: float | None,
 ) -> tuple[Any, Any] | None:
     """The translation service and stage of ``transcribe --stream``, if there are targets."""
     import time
 
+    from .pipeline.simulate import WorkClock
     from .translation.speech import SpeechTranslator
     from .translation.stage import SimulatedTranslation
 
@@ -211,7 +232,8 @@ def _simulated_translation(
         return audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
 
     speech = SpeechTranslator(model, settings.asr, cut, glossary.prompt())
-    return service, SimulatedTranslation(service, glossary, targets, time.perf_counter, speech)
+    clock = time.perf_counter if cost is None else WorkClock(cost)
+    return service, SimulatedTranslation(service, glossary, targets, clock, speech)
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
@@ -219,6 +241,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     from .pipeline.speech import load_speech_model, new_transcriber
 
     settings = _settings(args)
+    cost = _pass_cost(settings)
     audio = decode_file(Path(args.file))
     if len(audio) == 0:
         raise InputError(f"{args.file} contains no audio samples")
@@ -227,9 +250,13 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     stamper = Stamper(new_session_id())
     messages: list[Message] = []
     if args.stream:
-        from .pipeline.simulate import simulate_realtime
+        import time
 
-        translating = _simulated_translation(args, settings, model, audio)
+        from .pipeline.simulate import PassCostClock, simulate_realtime
+
+        transcriber = new_transcriber(settings, model)
+        clock = time.perf_counter if cost is None else PassCostClock(transcriber, cost)
+        translating = _simulated_translation(args, settings, model, audio, cost)
         translation = translating[1] if translating else None
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
@@ -245,7 +272,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             # Translations finish later than their final, on the same simulated clock:
             # each is written once the stream has reached its emitted_at.
             pending: list[Any] = []
-            for event, at in simulate_realtime(new_transcriber(settings, model), audio):
+            for event, at in simulate_realtime(transcriber, audio, clock=clock):
                 while pending and pending[0].emitted_at <= at:
                     write(stamper.stamp_result(pending.pop(0)))
                 write(stamper.stamp(event, at))
@@ -515,6 +542,14 @@ def _parser() -> argparse.ArgumentParser:
     transcribe.add_argument("file")
     transcribe.add_argument(
         "--stream", action="store_true", help="run the live pipeline on a simulated real-time clock"
+    )
+    transcribe.add_argument(
+        "--pass-cost",
+        type=float,
+        metavar="SECONDS",
+        help="with --stream: a fixed simulated cost per recognition pass and per "
+        "translation batch instead of the measured one, for runs that are the same on "
+        "every machine",
     )
     transcribe.add_argument("--format", choices=formats.FORMATS)
     transcribe.add_argument("-o", "--output", help="output file (default: standard output)")

@@ -75,6 +75,10 @@ class AsrSettings:
     """New audio needed before another streaming pass."""
     first_pass_ms: int = 500
     """Speech needed before the first pass of an utterance."""
+    simulated_pass_cost_s: float | None = None
+    """``transcribe --stream``: a fixed cost per recognition pass and per translation
+    batch, in place of the measured time, for runs that are the same on every machine.
+    None measures."""
     join_pause_ms: int = 1500
     """Speech resuming within this much silence continues the previous utterance's
     last sentence: its audio stays in the buffer, since speakers pause mid-sentence

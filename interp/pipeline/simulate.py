@@ -5,6 +5,10 @@ computation takes the time it really takes, and audio that arrived meanwhile wai
 exactly as it would live.  So ``emitted_at`` (the session audio that had arrived when
 the event came out) is computation-aware, but the run takes only as long as the
 computation: this is how latency is measured without waiting in real time.
+
+Measured time depends on the machine and its load, and so, through where the passes
+fall, do the words.  :class:`PassCostClock` and :class:`WorkClock` instead charge a
+fixed cost per unit of work, for runs that are the same on every machine.
 """
 
 from __future__ import annotations
@@ -23,6 +27,49 @@ class StreamingCore(Protocol):
     def flush(self) -> list[TextEvent]: ...
 
 
+class CountsPasses(Protocol):
+    @property
+    def passes(self) -> int:
+        """Recognition passes run so far."""
+        ...
+
+
+class PassCostClock:
+    """Simulated time that moves only with recognition: ``pass_cost_s`` per pass.
+
+    Read around each feed by :func:`simulate_realtime`, so a feed that ran two passes
+    took twice the cost, however long the passes really took.
+    """
+
+    def __init__(self, core: CountsPasses, pass_cost_s: float) -> None:
+        if pass_cost_s < 0:
+            raise ValueError(f"a pass cannot cost {pass_cost_s} s")
+        self._core = core
+        self._cost = pass_cost_s
+
+    def __call__(self) -> float:
+        return self._core.passes * self._cost
+
+
+class WorkClock:
+    """Simulated time that advances ``cost_s`` at each reading.
+
+    For a stage that reads its clock once when it starts and once per batch done
+    (:class:`interp.translation.stage.SimulatedTranslation`): each batch costs
+    ``cost_s``.
+    """
+
+    def __init__(self, cost_s: float) -> None:
+        if cost_s < 0:
+            raise ValueError(f"a batch cannot cost {cost_s} s")
+        self._cost = cost_s
+        self._now = 0.0
+
+    def __call__(self) -> float:
+        self._now += self._cost
+        return self._now
+
+
 def simulate_realtime(
     transcriber: StreamingCore,
     audio: Samples,
@@ -34,6 +81,7 @@ def simulate_realtime(
 
     ``on_feed(audio_s, now_s)`` is called after each feed with the seconds of audio
     consumed and the simulated time, whose difference is the lag behind real time.
+    ``clock`` measures each feed's cost; a :class:`PassCostClock` fixes it instead.
     """
     chunk = chunk_ms * SAMPLE_RATE // 1000
     total = len(audio)

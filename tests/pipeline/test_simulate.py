@@ -1,13 +1,17 @@
-"""The simulated real-time clock: every sample is fed once, and time only moves on."""
+"""The simulated real-time clock: every sample is fed once, time only moves on, and a
+fixed pass cost makes a run the same however fast the machine."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interp.events import CommittedSegment, TextEvent
-from interp.pipeline.simulate import simulate_realtime
+from interp.pipeline.simulate import PassCostClock, WorkClock, simulate_realtime
 
 
 class RecordingCore:
@@ -62,3 +66,67 @@ def test_slow_core_catches_up_in_bigger_feeds() -> None:
     list(simulate_realtime(core, audio, 100, clock=TickingClock(0.5)))  # 0.25 s a feed
     assert min(core.fed[1:-1]) >= 16_000 * 0.2  # the audio that arrived meanwhile
     assert len(core.fed) < 50
+
+
+class PassingCore:
+    """Runs one recognition pass on every feed that brings ``every`` samples or more,
+    taking real time over it; emits one final per pass."""
+
+    def __init__(self, every: int, busy_s: float = 0.0) -> None:
+        self.passes = 0
+        self.fed: list[int] = []
+        self._every = every
+        self._busy_s = busy_s
+        self._waiting = 0
+
+    def feed(self, audio: np.ndarray) -> list[TextEvent]:
+        import time
+
+        self.fed.append(len(audio))
+        self._waiting += len(audio)
+        if self._waiting < self._every:
+            return []
+        self._waiting = 0
+        self.passes += 1
+        time.sleep(self._busy_s)
+        end = sum(self.fed) / 16_000
+        return [CommittedSegment(self.passes, "en", "x", end, end, end)]
+
+    def flush(self) -> list[TextEvent]:
+        return []
+
+
+def run_on_pass_cost(busy_s: float, cost: float) -> tuple[list[int], list[float]]:
+    core = PassingCore(every=8_000, busy_s=busy_s)
+    audio = np.zeros(16_000 * 3, dtype=np.float32)
+    emitted = list(simulate_realtime(core, audio, 100, clock=PassCostClock(core, cost)))
+    return core.fed, [at for _, at in emitted]
+
+
+def test_a_fixed_pass_cost_makes_the_run_independent_of_real_time() -> None:
+    quick = run_on_pass_cost(busy_s=0.0, cost=0.3)
+    slow = run_on_pass_cost(busy_s=0.02, cost=0.3)
+    assert quick == slow
+
+
+def test_each_pass_costs_the_fixed_time_and_the_audio_waits_meanwhile() -> None:
+    fed, times = run_on_pass_cost(busy_s=0.0, cost=0.3)
+    # The first pass runs when 0.5 s has arrived; its final is out 0.3 s later, by
+    # when three more chunks have landed and are fed at once.
+    assert times[0] == 0.5 + 0.3
+    assert fed[:6] == [1_600] * 5 + [4_800]
+    # Feeds without a pass cost nothing: the clock waits on the audio.
+    assert all(b - a >= 0.3 - 1e-9 for a, b in itertools.pairwise(times))
+
+
+def test_a_negative_cost_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot cost"):
+        PassCostClock(PassingCore(1), -0.1)
+    with pytest.raises(ValueError, match="cannot cost"):
+        WorkClock(-1.0)
+
+
+def test_a_work_clock_advances_its_cost_at_each_reading() -> None:
+    clock = WorkClock(0.25)
+    began = clock()
+    assert [clock() - began for _ in range(3)] == [0.25, 0.5, 0.75]
