@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .deadlines import scaled
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = ROOT / "scripts" / "build_toy_argos.py"
 
@@ -31,7 +33,7 @@ def _no_interp_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 def toy_packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``{"qaa_en": path, "en_qab": path}``, built by the script a user would run."""
     out = tmp_path_factory.mktemp("argos-packages")
-    subprocess.run([sys.executable, str(BUILD_SCRIPT), str(out)], check=True, timeout=300)
+    subprocess.run([sys.executable, str(BUILD_SCRIPT), str(out)], check=True, timeout=scaled(300))
     return {p.stem.removeprefix("translate-"): p for p in out.glob("*.argosmodel")}
 
 

@@ -12,6 +12,8 @@ from interp.translation.base import PairInfo
 from interp.translation.service import TranslationService
 from interp.translation.stage import SimulatedTranslation, TranslationStage, translate_finals
 
+from ..deadlines import scaled
+
 
 class RecordingTranslator:
     """Upper-cases into ``xx``; fails for ``zz``; records every batch it is given."""
@@ -73,7 +75,7 @@ def test_live_stage_batches_waiting_finals_on_its_worker_and_keeps_order() -> No
         for i in range(5):
             stage.submit(final(i, f"s{i}"))
         stage.finish()
-        await runner
+        await asyncio.wait_for(runner, scaled(30))  # a stuck stage fails, not hangs
 
     asyncio.run(scenario())
     assert [r.segment for r in emitted] == [0, 1, 2, 3, 4]
@@ -128,7 +130,7 @@ def test_live_stage_reaches_english_from_speech_and_pivots_on() -> None:
         runner = asyncio.create_task(stage.run())
         stage.submit(final(0, "guten Morgen", "de"))
         stage.finish()
-        await runner
+        await asyncio.wait_for(runner, scaled(30))  # a stuck stage fails, not hangs
 
     asyncio.run(scenario())
     done = {r.lang: r for r in emitted if isinstance(r, Translation)}
