@@ -45,7 +45,8 @@ TABLE = (
 
 
 def scores(hypotheses: list[str], references: list[str]) -> tuple[float, float]:
-    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.metrics.bleu import BLEU
+    from sacrebleu.metrics.chrf import CHRF
 
     chrf = CHRF(word_order=2).corpus_score(hypotheses, [references]).score
     bleu = BLEU().corpus_score(hypotheses, [references]).score
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     text_chrf, text_bleu = scores([r["text"] for r in results], references)
 
     def median(key: str) -> float:
-        return statistics.median(r[key] for r in results)
+        return float(statistics.median(r[key] for r in results))
 
     text_ms = statistics.median(r["recognition_ms"] + r["argos_ms"] for r in results)
     print(

@@ -169,27 +169,53 @@ class ArgosTranslator:
         self._dir = packages_dir(models_dir)
         self._threads = threads
 
-    def _installed(self) -> list[Any]:
-        if not self._dir.is_dir() or not any(self._dir.iterdir()):
-            return []  # nothing installed: do not import argostranslate at all
-        package, _, _ = _argos(self._dir, self._threads)
-        return list(package.get_installed_packages())
+    def _installed(self) -> list[dict[str, Any]]:
+        """The metadata of each installed translation package, read without argostranslate.
+
+        Importing argostranslate costs seconds (it imports Stanza, and Stanza torch);
+        listing the pairs must not, or every command and session start would pay it.
+        """
+        if not self._dir.is_dir():
+            return []
+        found = []
+        for path in sorted(self._dir.glob("*/metadata.json")):
+            try:
+                metadata = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                logger.warning("skipping the Argos package in %s: %s", path.parent, exc)
+                continue
+            codes = metadata.get("from_code"), metadata.get("to_code")
+            if metadata.get("type", "translate") == "translate" and all(
+                isinstance(code, str) for code in codes
+            ):
+                found.append(metadata)
+        return found
 
     def pairs(self) -> list[PairInfo]:
-        installed = [p for p in self._installed() if p.type == "translate"]
-        direct = {(p.from_code, p.to_code): p for p in installed}
-        found = [
-            PairInfo(s, t, self.name, f"Argos package {p.code or s + '_' + t} {p.package_version}")
-            for (s, t), p in sorted(direct.items())
-        ]
-        if installed:
-            _, _, translate = _argos(self._dir, self._threads)
-            for language in translate.get_installed_languages():
-                for route in language.translations_from:
-                    pair = (route.from_lang.code, route.to_lang.code)
-                    if pair[0] != pair[1] and pair not in direct and hasattr(route, "t1"):
-                        via = route.t1.to_lang.code
-                        found.append(PairInfo(*pair, self.name, f"Argos pivot through {via}"))
+        direct: dict[tuple[str, str], dict[str, Any]] = {}
+        for metadata in self._installed():
+            direct.setdefault((metadata["from_code"], metadata["to_code"]), metadata)
+        found = []
+        for (s, t), metadata in sorted(direct.items()):
+            code = metadata.get("code") or f"{s}_{t}"
+            version = metadata.get("package_version", "")
+            found.append(PairInfo(s, t, self.name, f"Argos package {code} {version}".strip()))
+        # Argos chains its packages through any language, as argostranslate's
+        # get_installed_languages composes them; the first hop names the pivot.
+        for source in sorted({s for s, _ in direct}):
+            first_hop = {t: t for s, t in direct if s == source}
+            frontier = sorted(first_hop)
+            while frontier:
+                reached = []
+                for middle in frontier:
+                    for s, t in sorted(direct):
+                        if s == middle and t != source and t not in first_hop:
+                            first_hop[t] = first_hop[middle]
+                            reached.append(t)
+                frontier = reached
+            for target, via in sorted(first_hop.items()):
+                if (source, target) not in direct:
+                    found.append(PairInfo(source, target, self.name, f"Argos pivot through {via}"))
         return found
 
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:

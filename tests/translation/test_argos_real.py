@@ -78,7 +78,7 @@ def interp_offline(
 
 
 def chrf(hypotheses: list[str], references: list[str]) -> float:
-    from sacrebleu.metrics import CHRF
+    from sacrebleu.metrics.chrf import CHRF
 
     return float(CHRF(word_order=2).corpus_score(hypotheses, [references]).score)
 
