@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interp import config  # noqa: E402
+from interp.audio.pcm import Samples  # noqa: E402
 from interp.evaluation import percentile  # noqa: E402
 from interp.glossary import Glossary, load_glossary  # noqa: E402
 from interp.translation.apertium import installed_modes  # noqa: E402
@@ -52,7 +54,8 @@ LIVE_TARGETS = ["es", "fr", "ca", "pt", "it"]
 
 
 def scores(hypotheses: list[str], references: list[str]) -> tuple[float, float]:
-    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.metrics.bleu import BLEU
+    from sacrebleu.metrics.chrf import CHRF
 
     chrf = CHRF(word_order=2).corpus_score(hypotheses, [references]).score
     bleu = BLEU().corpus_score(hypotheses, [references]).score
@@ -152,6 +155,11 @@ def bench_pairs(args: argparse.Namespace, service: TranslationService) -> list[d
     return rows
 
 
+def whole_clip(audio: Samples) -> Callable[[float, float], Samples]:
+    """The audio source of a speech translation that is given the whole clip."""
+    return lambda start, end: audio
+
+
 def bench_speech(args: argparse.Namespace, settings: config.Settings) -> list[dict[str, Any]]:
     """Whisper's translation into English, from FLEURS speech with FLORES references.
 
@@ -180,16 +188,18 @@ def bench_speech(args: argparse.Namespace, settings: config.Settings) -> list[di
     results = []
     try:
         for language, clips in sorted(by_language.items()):
-            english, references, times = [], {"en": [], "es": [], "fr": []}, []
+            english: list[str] = []
+            references: dict[str, list[str]] = {"en": [], "es": [], "fr": []}
+            times: list[float] = []
             for clip in clips:
                 audio = decode_file(args.eval_dir / "speech" / clip["audio_16k_wav"])
-                speech = SpeechTranslator(model, settings.asr, lambda a, b, x=audio: x)
+                speech = SpeechTranslator(model, settings.asr, whole_clip(audio))
                 began = time.perf_counter()
                 english.append(speech.translate(0.0, len(audio) / 16000, language))
                 times.append((time.perf_counter() - began) * 1000)
                 for lang in references:
                     references[lang].append(clip[f"ref_{lang}"])
-            row: dict[str, Any] = {
+            result: dict[str, Any] = {
                 "pair": f"{language}-en (speech)",
                 "route": "whisper",
                 "clips": len(clips),
@@ -201,9 +211,9 @@ def bench_speech(args: argparse.Namespace, settings: config.Settings) -> list[di
             for target in ("es", "fr"):
                 if target != language and service.route("en", target):
                     onward = service.translate(english, "en", target)
-                    row[f"chrf++_{target}_via_en"] = scores(onward, references[target])[0]
-            results.append(row)
-            print(json.dumps(row, ensure_ascii=False), flush=True)
+                    result[f"chrf++_{target}_via_en"] = scores(onward, references[target])[0]
+            results.append(result)
+            print(json.dumps(result, ensure_ascii=False), flush=True)
     finally:
         service.close()
     return results
