@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from interp.evaluation import word_error_rate
+from tests.deadlines import Deadline, scaled
+from tests.models.portable import PASS_COST_S, heard_fraction
+
 DATA = Path(__file__).resolve().parent.parent / "data"
+
+FIXED_COST = ("--pass-cost", str(PASS_COST_S))
+"""``transcribe --stream`` on a clock that is the same on every machine."""
 
 
 def interp(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -18,7 +25,7 @@ def interp(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         input=stdin,
-        timeout=300,
+        timeout=scaled(300),
     )
 
 
@@ -58,6 +65,11 @@ def test_unknown_language() -> None:
     assert_one_line_error(
         interp("transcribe", str(DATA / "jfk.flac"), "--language", "klingon"), "unknown language"
     )
+
+
+def test_negative_pass_cost() -> None:
+    result = interp("transcribe", str(DATA / "jfk.flac"), "--stream", "--pass-cost", "-1")
+    assert_one_line_error(result, "pass cost", "zero or more")
 
 
 def test_missing_model_names_the_install_command(tmp_path: Path) -> None:
@@ -102,16 +114,25 @@ def test_models_list_and_verify() -> None:
 @pytest.mark.model
 def test_stereo_44k_flac_offline_to_srt() -> None:
     """jfk.flac is 44.1 kHz stereo: valid input, resampled and downmixed."""
+    import srt
+
     result = interp("transcribe", str(DATA / "jfk.flac"), "--format", "srt")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("1\n00:00:")
-    assert "ask not what your country can do for you" in result.stdout.lower()
+    cues = list(srt.parse(result.stdout))
+    assert cues and all(cue.end.total_seconds() <= 11.1 for cue in cues)
+    heard = " ".join(cue.content for cue in cues)
+    # Downmixed and resampled right, the speech is recognised: WER 0.00/0.00/0.00
+    # under GENERIC/AVX/AVX2.
+    assert word_error_rate((DATA / "jfk.txt").read_text(), heard) <= 0.2, heard
 
 
 @pytest.mark.model
 def test_stream_writes_v1_jsonl_events(tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
-    result = interp("transcribe", str(DATA / "fleurs-es-002.ogg"), "--stream", "-o", str(out))
+    result = interp(
+        "transcribe", str(DATA / "fleurs-es-002.ogg"), "--stream", *FIXED_COST, "-o", str(out)
+    )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in out.read_text().splitlines()]
     assert events[0]["type"] == "session" and events[0]["state"] == "started"
@@ -123,19 +144,27 @@ def test_stream_writes_v1_jsonl_events(tmp_path: Path) -> None:
     partials = [e for e in events if e["type"] == "partial"]
     assert finals and partials
     for event in finals + partials:
-        assert event["v"] == 1 and event["lang"] == "es"
+        assert event["v"] == 1 and isinstance(event["lang"], str)
         assert event["emitted_at"] >= event["end"] >= event["start"] >= 0
     for partial in partials:
         assert 0 <= partial["stable"] <= len(partial["text"])
-    assert "funeral" in " ".join(f["text"] for f in finals).lower()
+    # A final carries its utterance's settled language (a partial may show the first
+    # pass's guess).
+    assert {f["lang"] for f in finals} == {"es"}
+    heard = " ".join(f["text"] for f in finals)
+    # WER 0.00/0.00/0.00 under GENERIC/AVX/AVX2.
+    assert word_error_rate((DATA / "fleurs-es-002.txt").read_text(), heard) <= 0.3, heard
 
 
 @pytest.mark.model
 def test_demo_captions_a_file_live(tmp_path: Path) -> None:
-    """The live path: file source, worker threads, the server, terminal captions; Ctrl-C."""
+    """The live path: file source, worker threads, the server, terminal captions; Ctrl-C.
+
+    It runs on the real clock, so where its passes fall depends on the machine: the
+    words are judged loosely.
+    """
     import signal
     import threading
-    import time
 
     process = subprocess.Popen(
         [sys.executable, "-m", "interp", "demo", "--source", str(DATA / "fleurs-de-005.ogg"),
@@ -144,24 +173,33 @@ def test_demo_captions_a_file_live(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
+    stdout = process.stdout
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")))
+    translated = threading.Event()
+
+    def read() -> None:
+        for line in iter(stdout.readline, ""):
+            lines.append(line)
+            if "(es)" in line:
+                translated.set()
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any("(es)" in line for line in lines):
-        time.sleep(0.5)
+    arrived = translated.wait(Deadline(120).remaining())
     process.send_signal(signal.SIGINT)  # the demo serves until Ctrl-C
-    process.wait(timeout=60)
-    reader.join(timeout=10)
+    process.wait(timeout=scaled(60))
+    reader.join(timeout=scaled(10))
     assert process.stderr is not None
     err = process.stderr.read()
-    process.stdout.close()
+    stdout.close()
     process.stderr.close()
     assert process.returncode == 0, err
+    assert "delegates:" in err and "Traceback" not in err
+    assert arrived, f"no Spanish caption in {scaled(120):.0f} s: {lines}"
     finals = [line for line in lines if line.startswith("[")]
     assert finals and all("(de)" in line for line in finals), lines
-    assert "sediment" in "".join(lines).lower()
-    assert "delegates:" in err and "Traceback" not in err
+    german = " ".join(line.split(") ", 1)[1] for line in finals)
+    assert heard_fraction((DATA / "fleurs-de-005.txt").read_text(), german) >= 0.4, lines
 
 
 def test_unwritable_output(tmp_path: Path) -> None:

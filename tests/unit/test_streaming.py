@@ -361,12 +361,27 @@ def test_example_session() -> None:
     assert run.transcriber.next_segment == 3
 
 
-def test_language_is_detected_once_per_utterance_or_forced() -> None:
+def passes_per_buffer(calls: list[Any]) -> list[list[Any]]:
+    """The recogniser's calls, split where a new utterance starts a shorter buffer."""
+    groups: list[list[Any]] = [[]]
+    for previous, call in itertools.pairwise([None, *calls]):
+        if previous is not None and call.samples < previous.samples:
+            groups.append([])
+        groups[-1].append(call)
+    return groups
+
+
+def test_language_is_settled_once_per_utterance_or_forced() -> None:
     script = two_sentences()
     detected = transcribe(script, [1_600])
-    languages = [call.language for call in detected.recognizer.calls]
+    first, *_ = passes_per_buffer(detected.recognizer.calls)
+    languages = [call.language for call in first]
     assert languages[0] is None  # the first pass detects
-    assert "en" in languages  # later passes of the utterance reuse the detection
+    # Detection goes on only until the language is settled; the utterance's later
+    # passes all decode in it.
+    assert "en" in languages, languages
+    settled = languages.index("en")
+    assert set(languages[:settled]) == {None} and set(languages[settled:]) == {"en"}
     forced = transcribe(script, [1_600], asr=replace(ASR, language="fr"))
     assert {call.language for call in forced.recognizer.calls} == {"fr"}
     assert {f.lang for f in forced.finals} == {"fr"}
