@@ -186,7 +186,9 @@ def test_docx_opens_with_headings_per_item_and_speaker(archive: Archive) -> None
     session = archive.session(SESSION)
     data = export("docx", archive.transcript(SESSION), session, None)
     document = Document(io.BytesIO(data))
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    headings = [
+        p.text for p in document.paragraphs if p.style and p.style.name.startswith("Heading")
+    ]
     assert headings == [
         "Item 1: Opening", "President", "Item 2: Peace Charter", "Delegate of Cambodia",
         "Delegate of China", "Delegate of Cambodia",

@@ -7,6 +7,7 @@ Every wait has one :class:`~tests.deadlines.Deadline` (scaled by
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -30,6 +31,9 @@ RECORDING = ROOT / "interp" / "data" / "demo" / "fleurs_en_concat.ogg"
 DEMO_OPTIONS = ("--source", str(RECORDING), "--targets", "es,fr", "--token", "e2e-token")
 SERVER_START_S = 60.0
 """Loading the speech model and the translation packages, on an unloaded machine."""
+STOP_S = 60.0
+"""Ending the session: the pass under way finishes first, then the archive is flushed."""
+_LOGS: dict[int, Path] = {}
 
 
 def free_port() -> int:
@@ -41,6 +45,15 @@ def free_port() -> int:
 def ms(seconds: float) -> float:
     """A Playwright ``timeout`` (milliseconds) of ``scaled(seconds)``."""
     return scaled(seconds) * 1000
+
+
+def _take_ctrl_c() -> None:
+    """In the server, before it starts: SIGINT stops it, as Ctrl-C does.
+
+    A shell starts background jobs with SIGINT ignored, and the server would inherit
+    that from the test run; :func:`stop_server` needs it to stop cleanly.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def start_server(port: int, tmp: Path, *options: str) -> subprocess.Popen[bytes]:
@@ -55,8 +68,10 @@ def start_server(port: int, tmp: Path, *options: str) -> subprocess.Popen[bytes]
             [sys.executable, "-m", "interp", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--language", "en", "--quiet", "--archive", str(tmp / "archive.sqlite"),
              *(options or DEMO_OPTIONS)],
-            stderr=handle, cwd=ROOT,
+            stderr=handle, cwd=ROOT, preexec_fn=_take_ctrl_c,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints every stack
         )  # fmt: skip
+    _LOGS[process.pid] = log
     deadline = Deadline(SERVER_START_S)
     while "serving on" not in log.read_text():
         if process.poll() is not None or deadline.expired:
@@ -73,15 +88,21 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
     """Stop as Ctrl-C does: the session ends and the archive writer flushes.
 
     (SIGTERM would end the process where it stands, like ``kill -9`` for the archive.)
+    A server that does not stop is made to print where each of its threads stands.
     """
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=scaled(30))
+        process.wait(timeout=scaled(STOP_S))
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise AssertionError("the server did not stop on Ctrl-C") from None
+        process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(timeout=scaled(10))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log = _LOGS[process.pid].read_text()
+        raise AssertionError(f"the server did not stop on Ctrl-C: {log[-12000:]}") from None
 
 
 def captions(port: int, lang: str = "source") -> ClientConnection:
