@@ -22,6 +22,7 @@ for each final, the delay from the final to the last of its translations (median
 p95, max over finals), and the final latency beside it.
 
 Usage: scripts/bench_mt.py [--eval-dir ../shared/eval] [--sentences 200] [--live]
+       [--no-pairs] [--no-speech]
 """
 
 from __future__ import annotations
@@ -301,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=200)
     parser.add_argument("--models-dir", type=Path)
     parser.add_argument("--live", action="store_true", help="also run the 5-language live test")
+    parser.add_argument("--no-pairs", action="store_true", help="skip the table of text pairs")
     parser.add_argument(
         "--no-speech", action="store_true", help="skip Whisper's speech translation"
     )
@@ -308,19 +310,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {"models_dir": args.models_dir} if args.models_dir else {}
     settings = config.load(overrides=overrides)
-    service = installed_service(settings.models_dir)
-    try:
-        rows = bench_pairs(args, service)
-    finally:
-        service.close()
-    print(f"\n{'pair':<7} {'route':<34} {'chrF++':>6} {'direct':>6} {'BLEU':>5} "
-          f"{'ms med':>6} {'ms p95':>6} {'glossary in sentence':>20}")  # fmt: skip
-    for row in rows:
-        print(
-            f"{row['pair']:<7} {row['route'][:34]:<34} {row['chrf++']:>6} "
-            f"{row.get('chrf++_engine_direct', '-'):>6} {row['bleu']:>5} "
-            f"{row['ms_median']:>6} {row['ms_p95']:>6} {row.get('glossary_in_sentence', '-'):>20}"
-        )
+    rows = []
+    if not args.no_pairs:
+        service = installed_service(settings.models_dir)
+        try:
+            rows = bench_pairs(args, service)
+        finally:
+            service.close()
+    if rows:
+        print(f"\n{'pair':<7} {'route':<34} {'chrF++':>6} {'direct':>6} {'BLEU':>5} "
+              f"{'ms med':>6} {'ms p95':>6} {'glossary in sentence':>20}")  # fmt: skip
+        for row in rows:
+            print(
+                f"{row['pair']:<7} {row['route'][:34]:<34} {row['chrf++']:>6} "
+                f"{row.get('chrf++_engine_direct', '-'):>6} {row['bleu']:>5} "
+                f"{row['ms_median']:>6} {row['ms_p95']:>6} "
+                f"{row.get('glossary_in_sentence', '-'):>20}"
+            )
     result: dict[str, Any] = {"pairs": rows}
     if not args.no_speech:
         result["speech"] = bench_speech(args, settings)
