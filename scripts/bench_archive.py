@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Archive benchmark: an archive of finals and their translations in eight languages, then search.
+"""Archive benchmark: finals and their translations in eight languages, then search.
 
-Builds an archive of N final segments (default 1,000,000) from the FLORES-200 devtest
-sentences in en fr es de ru zh ar km, each final with its translations into the next
-``--translations`` languages (default 3; the same FLORES sentence in that language).
+Builds an archive of N final segments (default 250,000: a million rows with their
+translations) from the FLORES-200 devtest sentences in en fr es de ru zh ar km, each
+final with its translations into the next ``--translations`` languages (default 3;
+the same FLORES sentence in that language).
 Every message goes through the server's own write path: stamped as the live session
 stamps them (:class:`interp.wire.Stamper`) and put on an :class:`ArchiveWriter`, whose
 thread commits whatever has queued in its quarter of a second.  The messages are put
@@ -16,7 +17,7 @@ pace.  Each session has one floor language; sessions of 2,000 finals.  It report
   or four characters in Chinese and Khmer), with and without a language filter;
 * the same for one- and two-character queries, which fall back to a scan.
 
-Usage: scripts/bench_archive.py [--segments 1000000] [--translations 3] [--queries 200]
+Usage: scripts/bench_archive.py [--segments 250000] [--translations 3] [--queries 200]
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def summary(timings: dict[str, list[float]], short: bool = False) -> dict[str, f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
-    parser.add_argument("--segments", type=int, default=1_000_000, help="finals")
+    parser.add_argument("--segments", type=int, default=250_000, help="finals")
     parser.add_argument(
         "--translations", type=int, default=3, help="translations per final (0 to 7)"
     )
