@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -182,7 +183,9 @@ def summarise(results: list[Result]) -> dict[str, Any]:
         "final_latency_p95_s": round(percentile(latencies, 95), 3),
         "first_text_median_s": round(statistics.median(firsts), 3),
         "first_text_p95_s": round(percentile(firsts, 95), 3),
-        "peak_rss_mb": round(psutil.Process().memory_info().rss / 1e6, 1),
+        "rss_at_end_mb": round(psutil.Process().memory_info().rss / 1e6, 1),
+        # ru_maxrss is in KiB on Linux: the high-water mark of the whole run.
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6, 1),
     }
     return summary
 
