@@ -1,8 +1,8 @@
 """faster-whisper adapter: the only module that imports faster_whisper's model.
 
 Loads a CTranslate2 Whisper directory from disk (never a hub), and exposes the
-:class:`~interp.asr.base.Recognizer` protocol for streaming and a batched offline
-transcription.  Whisper's own guards are kept on (no-speech probability, average
+:class:`~interp.asr.base.Recognizer` protocol for streaming and an offline
+transcription of a whole recording.  Whisper's own guards are kept on (no-speech probability, average
 log-probability, compression ratio); words the model barely believes are dropped.
 """
 
@@ -216,27 +216,21 @@ def transcribe_offline(
     settings: AsrSettings,
     progress: Callable[[float], None] | None = None,
 ) -> Iterator[OfflineSegment]:
-    """A whole recording at once, batched, with faster-whisper's own VAD.
+    """A whole recording at once, with faster-whisper's own VAD and decoding.
 
-    ``progress`` is called with the seconds of audio done so far.
+    By default faster-whisper's sequential ``transcribe``, called as plain
+    faster-whisper is (beam 5, its VAD, no previous text as prompt): 30 s windows that
+    follow the decoded timestamps, with temperature fallback.  Its batched pipeline
+    (``offline_batched``) decodes VAD chunks of ``offline_chunk_s`` each on its own,
+    without fallback; on a CPU it measured less accurate on most files and slower
+    (scripts/bench_offline.py).  ``progress`` is called with the seconds of audio done
+    so far.
     """
-    from faster_whisper import BatchedInferencePipeline
-
-    pipeline = BatchedInferencePipeline(model=model)
     try:
-        segments, info = pipeline.transcribe(
-            audio,
-            language=settings.language,
-            task=settings.task,
-            beam_size=settings.offline_beam_size,
-            batch_size=settings.offline_batch_size,
-            vad_filter=True,
-            # Whisper base drops sentences from long windows; 10 s windows measured best
-            # on the evaluation streams (scripts/bench_asr.py).
-            chunk_length=settings.offline_chunk_s,
-            no_speech_threshold=settings.no_speech_threshold,
-            log_prob_threshold=settings.log_prob_threshold,
-            compression_ratio_threshold=settings.compression_ratio_threshold,
+        segments, info = (
+            _batched_segments(model, audio, settings)
+            if settings.offline_batched
+            else _sequential_segments(model, audio, settings)
         )
     except Exception as exc:
         raise BackendError("speech recognition", str(exc)) from exc
@@ -245,9 +239,45 @@ def transcribe_offline(
         if progress is not None:
             progress(min(segment.end, len(audio) / SAMPLE_RATE))
         text = segment.text.strip()
+        # Whisper's no-speech rule; the sequential decoder has applied it already.
         if segment.no_speech_prob > settings.no_speech_threshold and (
             segment.avg_logprob < settings.log_prob_threshold
         ):
             continue
         if text and any(ch.isalnum() for ch in text):
             yield OfflineSegment(round(segment.start, 3), round(segment.end, 3), text, language)
+
+
+def _sequential_segments(model: Any, audio: Samples, settings: AsrSettings) -> tuple[Any, Any]:
+    return model.transcribe(  # type: ignore[no-any-return]
+        audio,
+        language=settings.language,
+        task=settings.task,
+        beam_size=settings.offline_beam_size,
+        vad_filter=True,
+        # A window that went wrong is not carried into the next as its prompt.
+        condition_on_previous_text=False,
+        no_speech_threshold=settings.no_speech_threshold,
+        log_prob_threshold=settings.log_prob_threshold,
+        compression_ratio_threshold=settings.compression_ratio_threshold,
+    )
+
+
+def _batched_segments(model: Any, audio: Samples, settings: AsrSettings) -> tuple[Any, Any]:
+    from faster_whisper import BatchedInferencePipeline
+
+    pipeline = BatchedInferencePipeline(model=model)
+    return pipeline.transcribe(  # type: ignore[no-any-return]
+        audio,
+        language=settings.language,
+        task=settings.task,
+        beam_size=settings.offline_beam_size,
+        batch_size=settings.offline_batch_size,
+        vad_filter=True,
+        # Whisper base drops sentences from long windows without timestamps; 10 s
+        # chunks measured best on the evaluation streams (scripts/bench_asr.py).
+        chunk_length=settings.offline_chunk_s,
+        no_speech_threshold=settings.no_speech_threshold,
+        log_prob_threshold=settings.log_prob_threshold,
+        compression_ratio_threshold=settings.compression_ratio_threshold,
+    )
