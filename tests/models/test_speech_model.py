@@ -111,8 +111,8 @@ def test_offline_recognises_real_speech(offline: dict[str, list[Any]]) -> None:
         name: word_error_rate(reference(name), " ".join(s.text for s in offline[name]))
         for name in CLIPS
     }
-    # Mean over the four clips 0.07/0.06/0.06 under GENERIC/AVX/AVX2; the worst clip
-    # (fr-005) 0.17/0.17/0.17.
+    # Mean over the four clips 0.06/0.06/0.06 under GENERIC/AVX/AVX2 (0.07/0.06/0.06
+    # with the batched pipeline); the worst clip (fr-005) 0.17/0.17/0.17.
     assert mean(errors.values()) <= 0.2, errors
     assert max(errors.values()) <= 0.4, errors
 
