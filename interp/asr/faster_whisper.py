@@ -2,8 +2,9 @@
 
 Loads a CTranslate2 Whisper directory from disk (never a hub), and exposes the
 :class:`~interp.asr.base.Recognizer` protocol for streaming and an offline
-transcription of a whole recording.  Whisper's own guards are kept on (no-speech probability, average
-log-probability, compression ratio); words the model barely believes are dropped.
+transcription of a whole recording.  Whisper's own guards are kept on (no-speech
+probability, average log-probability, compression ratio); words the model barely
+believes are dropped.
 """
 
 from __future__ import annotations
