@@ -85,7 +85,9 @@ def recognised(total_s: float) -> Any:
         return bool(
             message["type"] == "status"
             and message["audio_s"] >= total_s - 0.05
-            and message["lag"] == 0
+            # Not exactly 0: the recogniser may hold back the last fraction of a chunk
+            # (seen once in a run under CT2_FORCE_CPU_ISA=AVX).
+            and message["lag"] < 0.5
         )
 
     return done
