@@ -37,6 +37,8 @@ class AudioSettings:
     """Bound of the queue between a source and recognition (60 s at 100 ms)."""
     device_retry_s: float = 30.0
     """How long a vanished capture device is waited for before giving up."""
+    recorder_queue_chunks: int = 600
+    """Chunks waiting for the Opus recorder's thread; past it audio is dropped and counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ class TranslationSettings:
     """Threads of a neural (Argos) engine; recognition keeps the other cores."""
     max_chars: int = 2000
     """Longest text one translation takes; longer input is refused with a clear error."""
+    queue_limit: int = 256
+    """Finals waiting for translation; past it a final gets an error per target, not a wait."""
 
     def target_list(self) -> list[str]:
         return [code.strip() for code in self.targets.split(",") if code.strip()]
@@ -144,6 +148,12 @@ class ServerSettings:
     max_message_bytes: int = 1 << 20
     control_per_second: float = 5.0
     status_every_s: float = 2.0
+    stop_timeout_s: float = 10.0
+    """How long a stop waits for the last final and its translations before cutting off."""
+    restart_backoff_s: float = 0.5
+    """Wait before a failed pipeline is started again; doubled on each failure in a row."""
+    restart_backoff_max_s: float = 30.0
+    """The longest wait between restarts of a pipeline that keeps failing."""
     archive: Path = field(default_factory=_default_archive)
     """The SQLite file every session is kept in."""
 

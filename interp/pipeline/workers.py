@@ -22,5 +22,15 @@ class ModelWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Stop the thread; queued calls are cancelled.
+
+        With ``wait`` this blocks until the call under way returns, so on the event
+        loop use :meth:`aclose`, or ``wait=False`` for a thread that may be hung (it
+        is left to finish on its own).
+        """
+        self._executor.shutdown(wait=wait, cancel_futures=True)
+
+    async def aclose(self) -> None:
+        """:meth:`close`, waited for on another thread, never on the loop."""
+        await asyncio.to_thread(self.close)

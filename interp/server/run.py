@@ -8,22 +8,26 @@ import logging
 import os
 import resource
 import secrets
+import signal
 import socket
 import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..archive.writer import ArchiveWriter
+from ..asr.streaming import StreamingTranscriber
 from ..audio.source import AudioSource, FileSource, PushedAudioSource
 from ..config import Settings
 from ..errors import ConfigError
 from ..glossary import Glossary
+from ..health import Health
 from ..pipeline.speech import load_speech_model
 from ..pipeline.workers import ModelWorker
 from ..translation.service import TranslationService
+from ..translation.speech import SpeechModel
 from ..wire import Message
 from .app import CaptionServer
 from .hub import Hub
@@ -125,6 +129,68 @@ def _lan_address() -> str:
     return "127.0.0.1"
 
 
+@dataclass(slots=True)
+class Room:
+    """One serving room, wired: the hub, its session, the server listening on ``port``."""
+
+    hub: Hub
+    session: LiveSession
+    server: CaptionServer
+    port: int
+    health: Health
+
+
+@contextlib.asynccontextmanager
+async def open_room(
+    settings: Settings,
+    service: TranslationService,
+    targets: list[str],
+    glossary: Glossary,
+    token: str,
+    archive_path: Path,
+    writer: ArchiveWriter,
+    model: SpeechModel | None,
+    worker: ModelWorker,
+    make_source: Callable[[], AudioSource],
+    health: Health,
+    host: str,
+    port: int,
+    tls: ssl.SSLContext | None = None,
+    server_ref: list[CaptionServer] | None = None,
+    on_message: Callable[[Message], None] | None = None,
+    make_transcriber: Callable[[], StreamingTranscriber] | None = None,
+) -> AsyncIterator[Room]:
+    """Hub, session and server wired as ``interp serve`` runs them, listening.
+
+    The fault tests (``tests/faults/room.py``) run this same wiring with a scripted
+    source and recogniser.  On leaving, the session stops gracefully.
+    """
+    server_ref = [] if server_ref is None else server_ref
+    hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
+    hub.on_publish.append(writer.put)
+    if on_message is not None:
+        hub.on_publish.append(on_message)
+    session = LiveSession(
+        settings, hub, model, worker, service, targets, glossary, make_source,
+        audio_dir=archive_path.parent / "audio", make_transcriber=make_transcriber,
+        health=health,
+    )  # fmt: skip
+    floor = [settings.asr.language] if settings.asr.language else []
+    languages = list(dict.fromkeys([*floor, *targets]))
+    server = CaptionServer(settings.server, hub, session, token, languages, glossary, archive_path)
+    server_ref.append(server)
+    async with await server.serve(host, port, tls) as listening:
+        bound = listening.sockets[0].getsockname()[1]
+        status_task = asyncio.create_task(_publish_status(hub, session, settings))
+        try:
+            yield Room(hub, session, server, bound, health)
+        finally:
+            status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await status_task
+            await session.stop()
+
+
 async def serve_forever(
     settings: Settings,
     options: ServeOptions,
@@ -133,8 +199,11 @@ async def serve_forever(
     glossary: Glossary,
     on_message: Callable[[Message], None] | None = None,
     ready: Callable[[str, int], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the server until cancelled; ``ready(host, port)`` is called once it listens."""
+    """Run the server until ``stop`` is set (or until cancelled); ``ready(host, port)``
+    is called once it listens.  Either way the session ends gracefully."""
+    health = Health()
     raise_open_files_limit()
     token, new = control_token(settings)
     tls = _tls(options)
@@ -145,24 +214,13 @@ async def serve_forever(
     worker = ModelWorker("speech")
     try:
         model = await worker.run(load_speech_model, settings)
-        hub = Hub(settings.server.outbox_limit, settings.server.history_limit)
-        hub.on_publish.append(writer.put)
-        if on_message is not None:
-            hub.on_publish.append(on_message)
-        session = LiveSession(
-            settings, hub, model, worker, service, targets, glossary, make_source,
-            audio_dir=archive_path.parent / "audio",
-        )  # fmt: skip
-        floor = [settings.asr.language] if settings.asr.language else []
-        languages = list(dict.fromkeys([*floor, *targets]))
-        server = CaptionServer(
-            settings.server, hub, session, token, languages, glossary, archive_path
-        )
-        server_ref.append(server)
         host = options.host or settings.server.host
         port = settings.server.port if options.port is None else options.port
-        async with await server.serve(host, port, tls) as listening:
-            bound = listening.sockets[0].getsockname()[1]
+        async with open_room(
+            settings, service, targets, glossary, token, archive_path, writer, model, worker,
+            make_source, health, host, port, tls, server_ref, on_message,
+        ) as room:  # fmt: skip
+            session, bound = room.session, room.port
             scheme = "https" if tls else "http"
             kept = f" (new, kept in {settings.server.token_file})" if new else ""
             shown = _lan_address() if host in ("0.0.0.0", "::", "") else host
@@ -181,23 +239,21 @@ async def serve_forever(
                 ready(host, bound)
             if options.autostart:
                 session.start()
-            status_task = asyncio.create_task(_publish_status(hub, session, settings))
-            try:
-                await asyncio.Future()  # until cancelled (Ctrl-C)
-            finally:
-                status_task.cancel()
-                await session.stop()
+            await (stop.wait() if stop is not None else asyncio.Future())
     finally:
-        worker.close()
-        writer.close()
+        # Joining threads blocks: never on the loop.
+        await asyncio.to_thread(worker.close)
+        await asyncio.to_thread(writer.close)
 
 
 async def _publish_status(hub: Hub, session: LiveSession, settings: Settings) -> None:
     while True:
         await asyncio.sleep(settings.server.status_every_s)
-        if session.stamper is not None:
+        # Only while a session runs: the message's own session is the one it speaks of.
+        if session.stamper is not None and session.running:
             status = session.status()
-            fields = {k: v for k, v in status.items() if k not in ("speaker", "agenda_item")}
+            dropped = ("speaker", "agenda_item", "session")
+            fields = {k: v for k, v in status.items() if k not in dropped}
             hub.publish(session.stamper.status_message(session.received_s, fields))
 
 
@@ -209,5 +265,27 @@ def run(
     glossary: Glossary,
     on_message: Callable[[Message], None] | None = None,
 ) -> Any:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_forever(settings, options, service, targets, glossary, on_message))
+    """Serve until Ctrl-C or SIGTERM, which both stop the session gracefully (exit 0)."""
+
+    async def until_signalled() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+
+        def on_signal() -> None:
+            if stop.is_set() and main is not None:
+                main.cancel()  # a second signal: stop waiting for the graceful end
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal)
+        try:
+            await serve_forever(
+                settings, options, service, targets, glossary, on_message, stop=stop
+            )
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(until_signalled())

@@ -8,9 +8,10 @@ runs on the translation worker; the model serialises it with recognition.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,33 +22,45 @@ from ..errors import BackendError
 AudioSlice = Callable[[float, float], Samples | None]
 
 
+class SpeechModel(Protocol):
+    """The loaded speech model (faster-whisper's ``WhisperModel``), as far as it is used here."""
+
+    def transcribe(self, audio: Samples, **options: Any) -> tuple[Iterable[Any], Any]: ...
+
+
 class SessionAudio:
     """The most recent ``keep_s`` seconds of session audio, to cut finals out of.
 
-    Chunks are kept as they arrive (no copy per chunk); only a cut joins them.
+    Chunks are kept as they arrive (no copy per chunk); only a cut joins them.  Audio
+    is appended on the event loop and cut on the translation thread, hence the lock
+    (held for a deque update or a list copy, never for the join).
     """
 
     def __init__(self, keep_s: float = 120.0) -> None:
+        self._lock = threading.Lock()
         self._keep = int(keep_s * SAMPLE_RATE)
         self._chunks: deque[Samples] = deque()
         self._kept = 0
         self._offset = 0  # session sample index of the first kept sample
 
     def append(self, samples: Samples) -> None:
-        self._chunks.append(samples)
-        self._kept += len(samples)
-        while self._kept - len(self._chunks[0]) >= self._keep:
-            dropped = self._chunks.popleft()
-            self._kept -= len(dropped)
-            self._offset += len(dropped)
+        with self._lock:
+            self._chunks.append(samples)
+            self._kept += len(samples)
+            while self._kept - len(self._chunks[0]) >= self._keep:
+                dropped = self._chunks.popleft()
+                self._kept -= len(dropped)
+                self._offset += len(dropped)
 
     def slice(self, start: float, end: float) -> Samples | None:
         """The audio between two session times, or ``None`` once it has been dropped."""
-        first = int(start * SAMPLE_RATE) - self._offset
-        last = int(end * SAMPLE_RATE) - self._offset
-        if first < 0 or last > self._kept or last <= first:
-            return None
-        return np.concatenate(list(self._chunks))[first:last]
+        with self._lock:  # one consistent view of the chunks, their count and offset
+            first = int(start * SAMPLE_RATE) - self._offset
+            last = int(end * SAMPLE_RATE) - self._offset
+            if first < 0 or last > self._kept or last <= first:
+                return None
+            chunks = list(self._chunks)
+        return np.concatenate(chunks)[first:last]
 
 
 class SpeechTranslator:
@@ -56,7 +69,7 @@ class SpeechTranslator:
     name = "whisper"
 
     def __init__(
-        self, model: Any, settings: AsrSettings, audio: AudioSlice, prompt: str = ""
+        self, model: SpeechModel, settings: AsrSettings, audio: AudioSlice, prompt: str = ""
     ) -> None:
         self._model = model
         self._settings = settings

@@ -3,7 +3,8 @@
 Partials are never translated.  The work runs on the translation worker thread; finals
 that arrived while it was busy are translated together, one batch per target
 language.  A failing backend yields a :class:`TranslationFailed` for that target and
-the other languages, and the source captions, go on.
+the other languages, and the source captions, go on.  The queue is bounded
+(``translation.queue_limit``); a final it cannot take gets its errors at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from ..errors import ConfigError, InterpError
 from ..events import CommittedSegment, Translation, TranslationFailed
 from ..glossary import Glossary
+from ..health import Health
 from ..pipeline.workers import ModelWorker
 from .service import PIVOT, TranslationService, check_language
 from .speech import SpeechTranslator
@@ -128,7 +130,14 @@ def _through_speech(
 
 
 class TranslationStage:
-    """The live shell: a queue of finals, drained in batches on the translation worker."""
+    """The live shell: a bounded queue of finals, drained in batches on the translation worker.
+
+    Every final is owed one result per target (a translation or a
+    :class:`TranslationFailed`), and the stage keeps count of what it still owes: a
+    final the full queue cannot take, a batch whose engine raised, and whatever is
+    left when the stage is cut off (:meth:`fail_owed`) each get their error, so
+    nothing is lost silently.
+    """
 
     def __init__(
         self,
@@ -139,6 +148,8 @@ class TranslationStage:
         now: Callable[[], float],
         warm_from: str | None = None,
         speech: SpeechTranslator | None = None,
+        queue_limit: int = 256,
+        health: Health | None = None,
     ) -> None:
         self._speech = speech
         self._warm_from = warm_from
@@ -147,12 +158,29 @@ class TranslationStage:
         self._targets = targets
         self._emit = emit
         self._now = now
+        self._health = health or Health()
+        self._queue_limit = queue_limit
         self._queue: asyncio.Queue[CommittedSegment | None] = asyncio.Queue()
+        self._owed: dict[int, set[str]] = {}
+        """Segment → the targets it has had no result for yet."""
         self._worker = ModelWorker("translation")
 
+    @property
+    def owed(self) -> int:
+        """Results (final × target) still to come."""
+        return sum(len(targets) for targets in self._owed.values())
+
     def submit(self, final: CommittedSegment) -> None:
-        if self._targets:
-            self._queue.put_nowait(final)
+        targets = [target for target in self._targets if target != final.lang]
+        if not targets:
+            return
+        if self._queue.qsize() >= self._queue_limit:
+            # Translation fell behind by a whole queue: say so now rather than wait.
+            for target in targets:
+                self._fail(final.segment, target, "translation fell behind; this final was skipped")
+            return
+        self._owed[final.segment] = set(targets)
+        self._queue.put_nowait(final)
 
     async def run(self) -> None:
         """Translate until :meth:`finish` is called and the queue is empty."""
@@ -167,19 +195,54 @@ class TranslationStage:
                 finished = batch[-1] is None
                 finals = [final for final in batch if final is not None]
                 if finals:
-                    results = await self._worker.run(
-                        translate_finals,
-                        self._service,
-                        self._glossary,
-                        finals,
-                        self._targets,
-                        self._now,
-                        self._speech,
-                    )
-                    for result in results:
-                        self._emit(result)
+                    await self._translate(finals)
         finally:
-            self._worker.close()
+            # No wait: a hung engine keeps its thread, never the loop.
+            self._worker.close(wait=False)
+
+    async def _translate(self, finals: list[CommittedSegment]) -> None:
+        try:
+            results = await self._worker.run(
+                translate_finals,
+                self._service,
+                self._glossary,
+                finals,
+                self._targets,
+                self._now,
+                self._speech,
+            )
+        except Exception as exc:  # noqa: BLE001 - an engine's bug fails its finals, not the stage
+            logger.exception("translation of %d finals failed", len(finals))
+            for final in finals:
+                for target in sorted(self._owed.get(final.segment, ())):
+                    self._fail(final.segment, target, f"translation failed: {exc}")
+            return
+        for result in results:
+            owed = self._owed.get(result.segment)
+            if owed is None or result.lang not in owed:
+                continue  # already answered (cut off, or failed before)
+            self._settle(result.segment, result.lang)
+            if isinstance(result, TranslationFailed):
+                self._health.count("translations_failed", error=result.reason)
+            self._emit(result)
+
+    def fail_owed(self, reason: str) -> None:
+        """Give every final still owed a translation its :class:`TranslationFailed`."""
+        for segment in list(self._owed):
+            for target in sorted(self._owed.get(segment, ())):
+                self._fail(segment, target, reason)
+
+    def _settle(self, segment: int, target: str) -> None:
+        owed = self._owed.get(segment)
+        if owed is not None:
+            owed.discard(target)
+            if not owed:
+                del self._owed[segment]
+
+    def _fail(self, segment: int, target: str, reason: str) -> None:
+        self._settle(segment, target)
+        self._health.count("translations_failed", error=reason)
+        self._emit(TranslationFailed(segment, target, reason, self._now()))
 
     def finish(self) -> None:
         self._queue.put_nowait(None)
