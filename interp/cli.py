@@ -395,6 +395,7 @@ def _serve(args: argparse.Namespace, settings: config.Settings, source: str, loo
     except* InterpError as group:
         raise group.exceptions[0] from None
     finally:
+        printer.close()  # the captions still queued for the terminal
         service.close()
     return 0
 
