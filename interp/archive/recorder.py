@@ -68,10 +68,16 @@ class AudioRecorder:
         self._queue.put(_STOP)
         self._thread.join()
 
+    def wait_written(self) -> None:
+        """Block until every chunk handed over so far is encoded and on disk."""
+        self._queue.join()
+
     def _run(self) -> None:
         while (samples := self._queue.get()) is not None:
             self._encode(samples)
+            self._queue.task_done()
         self._finish()
+        self._queue.task_done()
 
     def _encode(self, samples: Samples) -> None:
         if self._failed:

@@ -116,3 +116,25 @@ async def test_stop_without_a_session_does_nothing(tmp_path: Path) -> None:
         await room.session.stop()
         await asyncio.sleep(0)
         assert not room.session.running
+
+
+async def test_no_status_goes_out_for_a_stopped_session(tmp_path: Path) -> None:
+    script = ScriptBuilder().silence_ms(300).sentence("Only this.", pause_ms=1200).build()
+    every = 0.02
+    async with open_test_room(tmp_path, script, overrides={"server.status_every_s": every}) as room:
+        async with room.listen() as listener:
+            first = room.session.start()
+            room.source.push(script.audio)
+            await listener.until(lambda m: m["type"] == "status", "a status while running")
+            await room.session.stop()
+            await listener.drain()
+            await asyncio.sleep(every * 10)  # ten status periods with no session running
+            second = room.session.start()
+            await listener.until(
+                lambda m: m["type"] == "status" and m["session"] == second, "the next status"
+            )
+    statuses = [m for m in room.published_messages() if m["type"] == "status"]
+    assert all(m["session"] in (first, second) for m in statuses), statuses
+    ended = next(i for i, m in enumerate(room.published_messages()) if m.get("state") == "ended")
+    after = room.published_messages()[ended + 1 :]
+    assert after[0]["type"] == "session" and after[0]["session"] == second
