@@ -5,7 +5,8 @@ most the last moment of finals.  The test kills the server right after a final a
 and asserts what holds without a race: everything a reader saw committed before the
 kill is kept, the kept finals are an unbroken run from the start (the lost ones, if
 any, are the last), and every final received ``LOSS_BOUND_S`` (scaled) before the kill
-is kept.
+is kept.  The session's recording lasts to within ``AUDIO_BEHIND_S`` of the last kept
+final.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 
 from interp.archive.store import Archive
+from interp.audio.source import decode_file
+from interp.config import SAMPLE_RATE
 
 from ..deadlines import Deadline, scaled
 from .live import RECORDING, captions, free_port, start_server, stop_server
@@ -30,6 +33,8 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 LOSS_BOUND_S = 1.0
 """The writer's quarter second, plus the commit itself and a busy machine's delays."""
 FINALS_BEFORE_KILL = 4
+AUDIO_BEHIND_S = 2.0
+"""How far the recording may end before the last archived final (its pages are 200 ms)."""
 
 
 def committed_finals(path: Path) -> dict[str, str]:
@@ -46,7 +51,9 @@ def committed_finals(path: Path) -> dict[str, str]:
 
 
 def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=scaled(30)) as answer:
+    # The operator token opens the archive too, whether or not the archive is open.
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer t"})
+    with urllib.request.urlopen(request, timeout=scaled(30)) as answer:
         return json.load(answer)
 
 
@@ -92,7 +99,14 @@ def test_kill_9_mid_session_keeps_every_committed_final(tmp_path: Path) -> None:
         stop_server(restarted)
     archive = Archive(archive_path)
     assert archive.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    (last_end,) = archive.db.execute("SELECT max(end) FROM segments").fetchone()
     archive.close()
+
+    # The recording was flushed as often as the finals: it plays up to the last of them.
+    audio = decode_file(tmp_path / "audio" / f"{session}.ogg")
+    assert len(audio) / SAMPLE_RATE >= last_end - scaled(AUDIO_BEHIND_S), (
+        f"the audio ends at {len(audio) / SAMPLE_RATE:.1f} s, the last final at {last_end:.1f} s"
+    )
 
     # Nothing a reader saw committed was lost to the kill.
     assert seen_committed, "no final was committed while the session ran"
