@@ -9,6 +9,7 @@ format, where ``^ $ / < > [ ] { } @ * # + ~ \\`` are escaped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -113,8 +114,11 @@ class _Pipeline:
             pass
         self._process.wait()
         for stream in (self._process.stdin, self._process.stdout):
+            # Closing stdin flushes what is buffered into a pipe whose reader has died
+            # (BrokenPipeError); stdout must be closed all the same.
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
 
 
 class ApertiumTranslator:
