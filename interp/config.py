@@ -156,6 +156,12 @@ class ServerSettings:
     """The longest wait between restarts of a pipeline that keeps failing."""
     archive: Path = field(default_factory=_default_archive)
     """The SQLite file every session is kept in."""
+    archive_retry_limit: int = 5
+    """Tries of a message failing for an unclear reason before it becomes a dead letter."""
+    archive_retry_max_s: float = 30.0
+    """Longest wait between tries while the archive cannot be written (a full disk)."""
+    archive_close_timeout_s: float = 10.0
+    """How long closing waits for the archive writer to store what is still queued."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ class Health:
     """Batches or messages the archive writer could not store on a try (it retries)."""
     archive_dead_letters: int = 0
     """Messages that never could be stored, kept aside in the archive's dead letters."""
+    archive_unstored: int = 0
+    """Messages still unstored when the archive writer's close gave up waiting."""
     audio_dropped_chunks: int = 0
     """Chunks of audio lost because recognition or the queue could not take them."""
     audio_stalls: int = 0

@@ -5,8 +5,9 @@ speakers and agenda items, final segments, and translations.  Search uses one FT
 table over finals and translations with the ``trigram`` tokenizer: it matches any
 three or more characters anywhere, so Khmer and Chinese, which do not separate words
 by spaces, are found as well as Latin, Cyrillic and Arabic.  The indexed text is
-case-folded and stripped of diacritics ("declaration" finds "Déclaration"); shorter
-queries (one or two characters, a Chinese word) fall back to a scan.
+case-folded and stripped of diacritics ("declaration" finds "Déclaration").  Words of
+one or two characters ("de", "la", a Chinese word) filter the hits that the longer words
+of the query find and rank; only a query made of short words alone falls back to a scan.
 """
 
 from __future__ import annotations
@@ -77,6 +78,25 @@ MIGRATIONS = [
     CREATE VIRTUAL TABLE search USING fts5(
         folded, session UNINDEXED, segment UNINDEXED, lang UNINDEXED, tokenize = 'trigram'
     );
+    """,
+    # 2: messages that could never be stored, and each session's languages kept as
+    # they are written (the session list no longer scans segments for them)
+    """
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        session TEXT,
+        error TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE TABLE session_languages (
+        session TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        PRIMARY KEY (session, lang)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO session_languages (session, lang)
+        SELECT DISTINCT session, lang FROM segments
+        UNION SELECT DISTINCT session, lang FROM translations;
     """,
 ]
 
@@ -205,9 +225,38 @@ class Archive:
                 (m.session, m.segment, m.lang or "", m.text, m.extra.get("backend"), m.emitted_at),
             )
         db.execute(
+            "INSERT OR IGNORE INTO session_languages (session, lang) VALUES (?, ?)",
+            (m.session, m.lang or ""),
+        )
+        db.execute(
             "INSERT INTO search (folded, session, segment, lang) VALUES (?, ?, ?, ?)",
             (fold(m.text), m.session, m.segment, m.lang or ""),
         )
+
+    def record_dead_letter(self, message: Message, error: str) -> None:
+        """Keep a message that cannot be stored aside, with why, as raw JSON."""
+        try:
+            raw = json.dumps(message.to_dict(), ensure_ascii=False, default=repr)
+        except (TypeError, ValueError) as exc:  # a dict key JSON cannot hold
+            raw = json.dumps({"unencodable": repr(message), "why": str(exc)})
+        try:
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO dead_letters (at, session, error, message) VALUES (?, ?, ?, ?)",
+                    (time.time(), str(message.session), error, raw),
+                )
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot write to the archive {self.path}: {exc}") from exc
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The messages set aside, oldest first: when, why, and the message as JSON."""
+        rows = self.db.execute(
+            "SELECT at, session, error, message FROM dead_letters ORDER BY id"
+        ).fetchall()
+        return [
+            {"at": at, "session": session, "error": error, "message": json.loads(raw)}
+            for at, session, error, raw in rows
+        ]
 
     def _ensure_session(self, session: str) -> None:
         self.db.execute(
@@ -229,19 +278,16 @@ class Archive:
     # -- reading ---------------------------------------------------------------
 
     def sessions(self) -> list[dict[str, Any]]:
+        spoken: dict[str, set[str]] = {}
+        for sid, lang in self.db.execute("SELECT session, lang FROM session_languages"):
+            spoken.setdefault(sid, set()).add(lang)
         rows = self.db.execute(
             "SELECT id, title, started_at, ended_at, state, languages FROM sessions"
             " ORDER BY started_at DESC"
         ).fetchall()
         found = []
         for sid, title, started, ended, state, languages in rows:
-            langs = set(json.loads(languages or "[]"))
-            spoken = self.db.execute(
-                "SELECT DISTINCT lang FROM segments WHERE session = ? UNION "
-                "SELECT DISTINCT lang FROM translations WHERE session = ?",
-                (sid, sid),
-            )
-            langs |= {row[0] for row in spoken}
+            langs = set(json.loads(languages or "[]")) | spoken.get(sid, set())
             found.append({
                 "id": sid, "title": title, "started_at": started, "ended_at": ended,
                 "state": state, "languages": sorted(langs),
@@ -347,25 +393,30 @@ class Archive:
         # Every word must appear; each is a quoted FTS5 string, so no character of the
         # query is syntax.
         words = [w for w in folded.split(" ") if w]
-        if all(len(w) >= 3 for w in words):
-            match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        # Trigrams cannot hold a word of one or two characters ("de", "la"): the long
+        # words find and rank the hits through the index, and the short ones only
+        # filter those hits.  A query of short words alone has nothing to rank by.
+        long_words = [w for w in words if len(w) >= 3]
+        short_likes = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in words if len(w) < 3]
+        if long_words:
+            match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
+            short_filter = "".join(" AND folded LIKE ? ESCAPE '\\'" for _ in short_likes)
             # Rank and limit inside FTS5 first (its own fast path), then join the few hits.
             hits_sql = (
                 "SELECT session, segment, lang, rank FROM search"
-                f" WHERE search MATCH ?{inner_extra} ORDER BY rank LIMIT ?"
+                f" WHERE search MATCH ?{short_filter}{inner_extra} ORDER BY rank LIMIT ?"
             )
             sql = (f"SELECT {columns} FROM ({hits_sql}) x {join}{outer}"
                    " ORDER BY x.rank LIMIT ?")  # fmt: skip
             rows = self.db.execute(
-                sql, [match, *inner_params, inner_limit, *params, limit]
+                sql, [match, *short_likes, *inner_params, inner_limit, *params, limit]
             ).fetchall()
         else:
             likes = " AND ".join("x.folded LIKE ? ESCAPE '\\'" for _ in words)
-            escaped = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in words]
             scan = [f"x.{clause}" for clause in inner_where] + where
             extra = "".join(f" AND {clause}" for clause in scan)
             sql = f"SELECT {columns} FROM search x {join} WHERE {likes}{extra} LIMIT ?"
-            rows = self.db.execute(sql, [*escaped, *inner_params, *params, limit]).fetchall()
+            rows = self.db.execute(sql, [*short_likes, *inner_params, *params, limit]).fetchall()
         hits = []
         for sid, segment, hlang, start, end, speaker_name, item, slang, stext in rows:
             if hlang == slang:

@@ -204,7 +204,8 @@ async def open_test_room(
     )
     service = TranslationService(list(translators))
     archive_path = tmp_path / "archive.sqlite"
-    writer = ArchiveWriter(archive_path)
+    health = Health()
+    writer = ArchiveWriter(archive_path, health=health)
     worker = ModelWorker("speech")
     source = ScriptedSource()
     recognizer = make_recognizer or (lambda: FakeRecognizer.for_script(script))
@@ -212,7 +213,7 @@ async def open_test_room(
     try:
         async with open_room(
             settings, service, list(targets), Glossary(), TOKEN, archive_path, writer,
-            None, worker, lambda: source, Health(), "127.0.0.1", 0,
+            None, worker, lambda: source, health, "127.0.0.1", 0,
             on_message=published.append,
             make_transcriber=lambda: fake_transcriber(recognizer(), settings),
         ) as room:  # fmt: skip
