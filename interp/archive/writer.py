@@ -230,7 +230,10 @@ class ArchiveWriter:
 
     def _failed(self, exc: BaseException, what: str) -> None:
         self.error = str(exc)
-        logger.error("archive: %s could not be written (%s); retrying", what, exc)
+        logger.error(
+            "archive: %s could not be written (%s); retrying, %d messages waiting",
+            what, exc, self.pending,
+        )  # fmt: skip
         self.health.count("archive_write_errors", error=f"archive: {exc}")
 
     def _stored(self, count: int) -> None:

@@ -210,7 +210,11 @@ async def serve_forever(
     server_ref: list[CaptionServer] = []
     make_source = _source_factory(options, settings, server_ref)
     archive_path = options.archive or settings.server.archive
-    writer = ArchiveWriter(archive_path)  # a clear error now if it cannot be written
+    writer = ArchiveWriter(  # a clear error now if it cannot be written
+        archive_path, health=health, retry_limit=settings.server.archive_retry_limit,
+        retry_max_s=settings.server.archive_retry_max_s,
+        close_timeout_s=settings.server.archive_close_timeout_s,
+    )  # fmt: skip
     worker = ModelWorker("speech")
     try:
         model = await worker.run(load_speech_model, settings)
