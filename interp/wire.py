@@ -18,7 +18,7 @@ from .errors import ProtocolError
 from .events import CommittedSegment, PartialText, TextEvent, Translation, TranslationFailed
 
 VERSION = 1
-MessageType = Literal["partial", "final", "translation", "session", "status", "error"]
+MessageType = Literal["partial", "final", "translation", "session", "status", "error", "gap"]
 _TYPES = frozenset(get_args(MessageType))
 
 
@@ -46,14 +46,24 @@ class Message:
         extra = data.pop("extra")
         if data["stable"] is None:
             del data["stable"]
-        data.update(extra)
-        return data
+        # Core fields win: an extra named "seq" or "session" must not forge them.
+        return {**{k: v for k, v in extra.items() if k not in _CORE}, **data}
 
 
 _FIELDS = frozenset(Message.__dataclass_fields__) - {"extra"}
+_CORE = _FIELDS | {"extra"}
 
 
 def encode(message: Message) -> str:
+    """The JSON of ``message``; raise ``ValueError`` for one that :func:`decode` would refuse.
+
+    Nothing leaves the server that a client following this schema cannot read, such as
+    a status with ``"session": null`` after the session stopped.
+    """
+    if not isinstance(message.session, str):
+        raise ValueError(f"a {message.type} message needs a session id, not {message.session!r}")
+    if type(message.seq) is not int or message.type not in _TYPES:
+        raise ValueError(f"not a message of the schema: {message.type!r} seq {message.seq!r}")
     return json.dumps(message.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
@@ -72,8 +82,40 @@ def decode(raw: str | bytes) -> Message:
     if not isinstance(data.get("session"), str) or type(data.get("seq")) is not int:
         raise ProtocolError("a message needs a string 'session' and an integer 'seq'")
     known = {k: v for k, v in data.items() if k in _FIELDS}
-    extra = {k: v for k, v in data.items() if k not in _FIELDS}
+    extra = {k: v for k, v in data.items() if k not in _CORE}
     return Message(**known, extra=extra)
+
+
+def gap_message(
+    session: str,
+    from_seq: int,
+    to_seq: int,
+    start: float | None,
+    end: float | None,
+    from_wall: float | None,
+    to_wall: float | None,
+) -> Message:
+    """What a listener missed: messages ``from_seq``..``to_seq`` of ``session``.
+
+    The archive still holds them.  ``start``/``end`` are seconds of session audio and
+    ``from_wall``/``to_wall`` the room's wall clock (Unix seconds) where known, so a page
+    can say "captions missed from 10:42 to 10:43".  Its ``seq`` is that of the last
+    missed message: a client that resumes after it with ``since`` misses nothing more.
+    """
+    return Message(
+        type="gap",
+        session=session,
+        seq=to_seq,
+        start=start,
+        end=end,
+        emitted_at=end,
+        extra={
+            "from_seq": from_seq,
+            "to_seq": to_seq,
+            "from_published_at": from_wall,
+            "published_at": to_wall,
+        },
+    )
 
 
 def new_session_id() -> str:

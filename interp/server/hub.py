@@ -46,7 +46,9 @@ class Hub:
     """Fan-out of one server's messages, with the history newcomers start from."""
 
     def __init__(self, outbox_limit: int = 256, history_limit: int = 5000) -> None:
-        self.history = History(history_limit)
+        self.history: History | None = None
+        """The current session's; a new session starts a new one (and forgets the last)."""
+        self._history_limit = history_limit
         self.listeners: set[Listener] = set()
         self._outbox_limit = outbox_limit
         self.published = 0
@@ -56,12 +58,15 @@ class Hub:
         self._encoded: OrderedDict[tuple[str, int], str] = OrderedDict()
 
     def publish(self, message: Message) -> None:
+        now = time.time()
         self.session = message.session
+        if self.history is None or self.history.session != message.session:
+            self.history = History(message.session, self._history_limit, started_at=now)
         if message.type in ("final", "translation"):
             # Wall time of publication: a client can measure how late it receives.
-            message = replace(message, extra={**message.extra, "published_at": time.time()})
+            message = replace(message, extra={**message.extra, "published_at": now})
         self.published += 1
-        self.history.record(message)
+        self.history.record(message, now)
         for callback in self.on_publish:
             callback(message)
         text: str | None = None
@@ -81,6 +86,8 @@ class Hub:
 
     def encoded(self, message: Message) -> str:
         """The JSON of a message, encoded once however many listeners send it."""
+        if message.type == "gap":
+            return encode(message)  # one listener's own, and it shares its seq with another
         key = (message.session, message.seq)
         text = self._encoded.get(key)
         if text is None:
@@ -96,15 +103,23 @@ class Hub:
         """A new listener, its outbox primed with the history it should see first.
 
         ``since`` counts in ``session``: a listener coming back after the server
-        restarted, or after the session changed, starts from the new session's history.
+        restarted, or after the session changed, starts from the current session's
+        history.  When some of what it asked for is no longer kept, its outbox starts
+        with a ``gap`` message saying what it missed, and ``complete`` is ``False``.
         """
-        if session is not None and session != self.session:
-            since = None
+        if since is not None and session is not None and session != self.session:
+            since = 0  # it follows the room: all of the current session, from its start
         listener = Listener(lang, Outbox(self._outbox_limit))
-        replay, complete = self.history.since(since)
+        replay: list[Message] = []
+        complete, gap = True, None
+        if self.history is not None:
+            replay, complete = self.history.since(since)
+            gap = self.history.missed(since)
         wanted = [m for m in replay if listener.wants(m)]
         # A newcomer gets the recent captions, not a day of them.
-        listener.outbox.preload(wanted[-self._outbox_limit :] if since is None else wanted)
+        if since is None:
+            wanted = wanted[-self._outbox_limit :]
+        listener.outbox.preload(([gap] if gap is not None else []) + wanted)
         listener.wake.set()
         self.listeners.add(listener)
         return listener, complete

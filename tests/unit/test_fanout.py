@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from interp.fanout import History, Outbox
-from interp.wire import Message
+from interp.wire import Message, decode, encode
 
 KINDS = ["partial", "final", "translation", "status"]
 
@@ -69,7 +69,7 @@ def test_a_stalled_reader_is_disconnected_not_waited_for() -> None:
 def test_history_resumes_without_loss_or_says_it_cannot(
     kinds: list[tuple[str, int]], limit: int, since: int
 ) -> None:
-    history = History(limit)
+    history = History("s", limit)
     sent = stream(kinds)
     for message in sent:
         history.record(message)
@@ -80,3 +80,32 @@ def test_history_resumes_without_loss_or_says_it_cannot(
     else:
         assert len(wanted) > len(replay)
         assert [m.seq for m in replay] == wanted[len(wanted) - len(replay) :]
+    gap = history.missed(since)
+    assert (gap is None) == complete
+    if gap is not None:
+        assert decode(encode(gap)) == gap
+        assert gap.extra["from_seq"] == since + 1
+        assert gap.extra["to_seq"] == gap.seq < (replay[0].seq if replay else len(sent) + 1)
+
+
+def test_preloaded_history_does_not_count_toward_the_limit() -> None:
+    outbox = Outbox(3)
+    history = stream([("final", i) for i in range(3)])
+    outbox.preload(history)
+    # The next publish must not find the outbox "full" of the newcomer's history.
+    live = stream([("final", i) for i in range(4)])[3]
+    assert outbox.offer(live)
+    assert [m.seq for m in outbox.take()] == [1, 2, 3, 4]
+    # Once taken, the limit applies again as it does for everyone.
+    assert [outbox.offer(m) for m in stream([("final", i) for i in range(4)])] == [
+        True, True, True, False
+    ]  # fmt: skip
+
+
+def test_history_refuses_another_sessions_message() -> None:
+    history = History("a")
+    try:
+        history.record(Message("final", "b", 1))
+    except ValueError:
+        return
+    raise AssertionError("a message of session b was kept in a's history")

@@ -47,7 +47,9 @@ messages = st.builds(
     agenda_item=optional_text,
     stable=st.none() | st.integers(0, 10_000),
     extra=st.dictionaries(
-        st.text(max_size=12).filter(lambda key: key not in _FIELDS), json_values, max_size=4
+        st.text(max_size=12).filter(lambda key: key not in _FIELDS | {"extra"}),
+        json_values,
+        max_size=4,
     ),
 )
 
@@ -183,3 +185,15 @@ def test_ids() -> None:
 def test_decode_rejects_booleans_for_numbers(raw: str) -> None:
     with pytest.raises(ProtocolError):
         decode(raw)
+
+
+def test_extra_never_overwrites_core_fields() -> None:
+    forged = Message("status", "s", 7, extra={"seq": 1, "session": "other", "v": 2, "lag": 0.5})
+    data = json.loads(encode(forged))
+    assert (data["seq"], data["session"], data["v"], data["lag"]) == (7, "s", VERSION, 0.5)
+    assert decode(encode(forged)).extra == {"lag": 0.5}
+
+
+def test_encode_refuses_a_message_without_a_session() -> None:
+    with pytest.raises(ValueError):
+        encode(Message("status", None, 3))  # type: ignore[arg-type]
