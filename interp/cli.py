@@ -17,7 +17,7 @@ from . import config, formats
 from .config import SAMPLE_RATE
 from .errors import InputError, InterpError
 from .events import CommittedSegment
-from .wire import Message, Stamper, new_session_id, segment_id
+from .wire import Message, Stamper, new_session_id
 
 logger = logging.getLogger("interp")
 
@@ -47,6 +47,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["asr.simulated_pass_cost_s"] = args.pass_cost
     if getattr(args, "token", None):
         overrides["server.token"] = args.token
+    if getattr(args, "open_archive", False):
+        overrides["server.open_archive"] = True
     return overrides
 
 
@@ -246,6 +248,12 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     if len(audio) == 0:
         raise InputError(f"{args.file} contains no audio samples")
     fmt = args.format or ("jsonl" if args.stream else "txt")
+    translate_offline = not args.stream and bool(settings.translation.target_list())
+    if translate_offline and fmt in ("txt", "srt", "vtt") and not args.output:
+        raise InputError(
+            f"a {fmt} transcript holds one language: with --targets give -o FILE (the "
+            f"floor language in FILE, each target in FILE.xx.{fmt}) or --format json or jsonl"
+        )
     model = load_speech_model(settings)
     stamper = Stamper(new_session_id())
     messages: list[Message] = []
@@ -292,8 +300,12 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             if out is not sys.stdout:
                 out.close()
         return 0
+    from dataclasses import replace
+
     from .asr.faster_whisper import transcribe_offline
 
+    # Targets are checked before the long decode, so that a wrong one costs nothing.
+    setup = _translation_setup(args, settings) if translate_offline else None
     bar = _progress_bar(len(audio) / SAMPLE_RATE)
 
     def progress(done: float) -> None:
@@ -301,28 +313,63 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             bar.update(round(done, 1) - bar.n)
 
     try:
-        for index, segment in enumerate(transcribe_offline(model, audio, settings.asr, progress)):
-            messages.append(
-                Message(
-                    type="final",
-                    session=stamper.session,
-                    seq=index + 1,
-                    segment=segment_id(index),
-                    lang=segment.lang,
-                    text=segment.text,
-                    start=segment.start,
-                    end=segment.end,
+        try:
+            decoded = transcribe_offline(model, audio, settings.asr, progress)
+            finals = [
+                CommittedSegment(index, segment.lang, segment.text, segment.start, segment.end, 0.0)
+                for index, segment in enumerate(decoded)
+            ]
+        finally:
+            if bar is not None:
+                bar.update(bar.total - bar.n)
+                bar.close()
+        translations: dict[int, list[Any]] = {}  # by segment
+        if setup is not None:
+            from .translation.speech import SpeechTranslator
+            from .translation.stage import translate_finals
+
+            service, targets, glossary = setup
+
+            def cut(start: float, end: float) -> Any:
+                return audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+
+            # As transcribe --stream does (engines, glossary, Whisper's own English):
+            # one final at a time, so that a final that fails costs no other.
+            speech = SpeechTranslator(model, settings.asr, cut, glossary.prompt())
+            for final in finals:
+                translations[final.segment] = translate_finals(
+                    service, glossary, [final], targets, lambda: 0.0, speech
                 )
-            )
     finally:
-        if bar is not None:
-            bar.update(bar.total - bar.n)
-            bar.close()
-    text = formats.render(fmt, messages)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+        if setup is not None:
+            setup[0].close()
+    # Offline there is no live clock, so no emitted_at; each final is followed by its
+    # translations, so that seq runs in reading order.
+    for final in finals:
+        messages.append(replace(stamper.stamp(final), emitted_at=None))
+        messages.extend(
+            replace(stamper.stamp_result(result), emitted_at=None)
+            for result in translations.get(final.segment, [])
+        )
+    outputs = {Path(args.output): formats.render(fmt, messages)} if args.output else {}
+    if setup is not None and fmt in ("txt", "srt", "vtt"):
+        # A caption file holds one language: each target gets its own, as out.es.srt.
+        floor = Path(args.output)
+        for target in setup[1]:
+            named = floor.with_name(f"{floor.stem}.{target}{floor.suffix or '.' + fmt}")
+            outputs[named] = formats.render(fmt, messages, lang=target)
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+    if not outputs:
+        sys.stdout.write(formats.render(fmt, messages))
+    failed = [m for m in messages if m.type == "error"]
+    if failed:
+        print(
+            f"interp: error: {len(failed)} translation(s) failed, the first into "
+            f"{failed[0].lang}: {failed[0].text}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -330,17 +377,11 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def _source(spec: str, settings: config.Settings, speed: float) -> Any:
+    from .audio.capture import is_mic_spec, microphone
     from .audio.source import FileSource
 
-    if spec == "mic" or spec.startswith("mic:"):
-        from .audio.capture import MicrophoneSource
-
-        return MicrophoneSource(
-            spec.partition(":")[2] or None,
-            settings.audio.chunk_ms,
-            settings.audio.queue_chunks,
-            settings.audio.device_retry_s,
-        )
+    if is_mic_spec(spec):
+        return microphone(spec, settings.audio)
     return FileSource(Path(spec), settings.audio.chunk_ms, speed)
 
 
@@ -511,6 +552,11 @@ def _parser() -> argparse.ArgumentParser:
             "--token", help="operator and floor-device token (default: generated once)"
         )
         sub.add_argument(
+            "--open-archive",
+            action="store_true",
+            help="the archive is a public record: no token (default: the archivist token)",
+        )
+        sub.add_argument(
             "--archive", type=Path, help="the SQLite archive (default ~/.local/share/interp/)"
         )
         sub.add_argument(
@@ -524,7 +570,8 @@ def _parser() -> argparse.ArgumentParser:
         help="serve live captions of a real recording shipped with interp, translated",
     )
     demo.add_argument(
-        "--source", help="an audio file, 'mic', 'mic:DEVICE' or 'ws' (default: the demo recording)"
+        "--source",
+        help="an audio file, 'mic', 'mic:DEVICE[#CHANNEL]' or 'ws' (default: the demo recording)",
     )
     server_options(demo)
     demo.set_defaults(handler=_cmd_demo)
@@ -533,8 +580,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--source",
         default="mic",
-        help="an audio file (replayed at real pace), 'mic', 'mic:DEVICE', or 'ws' for PCM "
-        "pushed to /ws/audio (default: mic)",
+        help="an audio file (replayed at real pace), 'mic', 'mic:DEVICE[#CHANNEL]' (a channel "
+        "of a mixer, from 1), or 'ws' for PCM pushed to /ws/audio (default: mic)",
     )
     server_options(serve)
     serve.set_defaults(handler=_cmd_serve)
@@ -552,7 +599,12 @@ def _parser() -> argparse.ArgumentParser:
         "translation batch instead of the measured one, for runs that are the same on "
         "every machine",
     )
-    transcribe.add_argument("--format", choices=formats.FORMATS)
+    transcribe.add_argument(
+        "--format",
+        choices=formats.FORMATS,
+        help="default txt (jsonl with --stream); txt, srt and vtt hold one language: with "
+        "--targets, -o FILE.srt writes the floor language there and each target in FILE.xx.srt",
+    )
     transcribe.add_argument("-o", "--output", help="output file (default: standard output)")
     speech_options(transcribe)
     transcribe.set_defaults(handler=_cmd_transcribe)
@@ -607,6 +659,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from .server.access import redact_logs
+
+    redact_logs()  # any Bearer token, at any level; the server adds its own tokens
     if args.command == "models" and args.action == "install" and not args.path:
         parser.error("models install needs a catalogue name or a model directory")
     try:

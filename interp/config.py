@@ -37,6 +37,12 @@ class AudioSettings:
     """Bound of the queue between a source and recognition (60 s at 100 ms)."""
     device_retry_s: float = 30.0
     """How long a vanished capture device is waited for before giving up."""
+    device_poll_s: float = 1.0
+    """Pause between tries to find a vanished device again (each re-lists PortAudio's)."""
+    stall_s: float = 2.0
+    """Silence from the device callback after which the stream is taken as dead and reopened."""
+    pushed_queue_s: float = 60.0
+    """Seconds of pushed ``/ws/audio`` audio held for recognition; older audio is dropped."""
     recorder_queue_chunks: int = 600
     """Chunks waiting for the Opus recorder's thread; past it audio is dropped and counted."""
 
@@ -140,6 +146,18 @@ class ServerSettings:
     token_file: Path = field(default_factory=_default_token_file)
     open_captions: bool = True
     """Read-only captions need no token on the venue network."""
+    captions_token: str = ""
+    """With ``open_captions`` off: the token delegates' pages give (the operator's works too)."""
+    archive_token: str = ""
+    """The archivists' token (archive API, audio, exports); empty: generated once into
+    archive_token_file.  The operator token opens the archive too."""
+    archive_token_file: Path = field(
+        default_factory=lambda: _default_token_file().with_name("archive-token")
+    )
+    open_archive: bool = False
+    """The archive is a public record: it needs no token (``--open-archive``)."""
+    allowed_hosts: str = ""
+    """Comma-separated names the server answers to besides its own (a DNS alias, a proxy)."""
     allowed_origins: str = ""
     """Comma-separated extra origins allowed for control and audio (the page's own is)."""
     outbox_limit: int = 256

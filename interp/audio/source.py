@@ -8,7 +8,8 @@ replayed at real pace or as fast as possible.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..config import SAMPLE_RATE
 from ..errors import InputError
+from ..health import Health
 from .pcm import Samples, int16_to_float32
 
 
@@ -122,32 +124,96 @@ class FileSource:
                 return
 
 
+class SampleQueue:
+    """Blocks of audio between producers on the loop and one consumer, bounded in samples.
+
+    :meth:`put` never waits: past ``max_samples`` the oldest blocks are dropped (the
+    newest audio is what the room is hearing) and ``on_drop`` is told how many.  The
+    end of the stream is a flag, not an item, so it is never dropped and never drops
+    audio: :meth:`get` returns every block still held, then None.  Loop thread only.
+    """
+
+    def __init__(self, max_samples: int, on_drop: Callable[[int], None] | None = None) -> None:
+        if max_samples <= 0:
+            raise ValueError(f"a sample queue needs room for some audio, not {max_samples}")
+        self.max_samples = max_samples
+        self._blocks: deque[Samples] = deque()
+        self._held = 0
+        self._ended = False
+        self._ready = asyncio.Event()
+        self._on_drop = on_drop
+
+    @property
+    def held_samples(self) -> int:
+        return self._held
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def put(self, samples: Samples) -> None:
+        """Queue ``samples``; ignored once the queue has ended."""
+        if self._ended:
+            return
+        self._blocks.append(samples)
+        self._held += len(samples)
+        dropped = 0
+        # The block just queued is kept even alone past the bound: dropping it would
+        # lose the newest audio for nothing.
+        while self._held > self.max_samples and len(self._blocks) > 1:
+            self._held -= len(self._blocks.popleft())
+            dropped += 1
+        if dropped and self._on_drop is not None:
+            self._on_drop(dropped)
+        self._ready.set()
+
+    def end(self) -> None:
+        """No more audio: :meth:`get` drains what is held, then returns None."""
+        self._ended = True
+        self._ready.set()
+
+    async def get(self) -> Samples | None:
+        """The oldest block held, waiting for one; None once ended and drained.
+
+        Cancelling the wait (a timeout) loses nothing: blocks stay in the queue.
+        """
+        while not self._blocks:
+            if self._ended:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        samples = self._blocks.popleft()
+        self._held -= len(samples)
+        return samples
+
+
 class PushedAudioSource:
     """PCM pushed over ``/ws/audio``: s16le, 16 kHz, mono, in binary frames.
 
     The socket handler calls :meth:`push`, which never waits: if recognition falls
-    far behind, the oldest audio is dropped and counted rather than blocking the
-    sender.
+    more than ``max_queue_s`` behind, the oldest audio is dropped and counted (into
+    ``health.audio_dropped_chunks`` too when given) rather than blocking the sender.
+    :meth:`end` ends the stream after everything already pushed.
     """
 
-    def __init__(self, queue_chunks: int = 600) -> None:
-        self._queue: asyncio.Queue[Samples | None] = asyncio.Queue(queue_chunks)
+    def __init__(self, max_queue_s: float = 60.0, health: Health | None = None) -> None:
+        self._queue = SampleQueue(max(1, round(max_queue_s * SAMPLE_RATE)), self._dropped)
         self._sent = 0
+        self._health = health
         self.dropped_chunks = 0
+
+    def _dropped(self, count: int) -> None:
+        self.dropped_chunks += count
+        if self._health is not None:
+            self._health.count("audio_dropped_chunks", count)
 
     def push(self, pcm: bytes) -> None:
         if len(pcm) % 2:
             raise InputError("audio frames must hold whole 16-bit samples (s16le)")
-        samples = int16_to_float32(pcm)
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.dropped_chunks += 1
-        self._queue.put_nowait(samples)
+        self._queue.put(int16_to_float32(pcm))
 
     def end(self) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        self._queue.end()
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         while (samples := await self._queue.get()) is not None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import resource
-import secrets
 import signal
 import socket
 import ssl
@@ -19,6 +17,7 @@ from typing import Any
 
 from ..archive.writer import ArchiveWriter
 from ..asr.streaming import StreamingTranscriber
+from ..audio.capture import is_mic_spec, microphone
 from ..audio.source import AudioSource, FileSource, PushedAudioSource
 from ..config import Settings
 from ..errors import ConfigError
@@ -29,6 +28,7 @@ from ..pipeline.workers import ModelWorker
 from ..translation.service import TranslationService
 from ..translation.speech import SpeechModel
 from ..wire import Message
+from .access import kept_token
 from .app import CaptionServer
 from .hub import Hub
 from .session import LiveSession
@@ -52,22 +52,7 @@ class ServeOptions:
 
 def control_token(settings: Settings) -> tuple[str, bool]:
     """The configured token, or the one generated on first run; and whether it is new."""
-    if settings.server.token:
-        return settings.server.token, False
-    path = settings.server.token_file
-    with contextlib.suppress(OSError):
-        existing = path.read_text(encoding="utf-8").strip()
-        if existing:
-            return existing, False
-    token = secrets.token_urlsafe(18)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(token + "\n")
-    except OSError as exc:
-        logger.warning("cannot keep the token in %s (%s); it holds for this run only", path, exc)
-    return token, True
+    return kept_token(settings.server.token, settings.server.token_file)
 
 
 def raise_open_files_limit() -> int:
@@ -95,28 +80,20 @@ def _tls(options: ServeOptions) -> ssl.SSLContext | None:
 
 
 def _source_factory(
-    options: ServeOptions, settings: Settings, server_ref: list[CaptionServer]
+    options: ServeOptions, settings: Settings, server_ref: list[CaptionServer], health: Health
 ) -> Callable[[], AudioSource]:
     spec = options.source
     if spec == "ws":
 
         def pushed() -> AudioSource:
-            source = PushedAudioSource(settings.audio.queue_chunks)
+            source = PushedAudioSource(settings.audio.pushed_queue_s, health)
             server_ref[0].pushed = source
             return source
 
         return pushed
-    if spec == "mic" or spec.startswith("mic:"):
-        from ..audio.capture import MicrophoneSource
-
-        device = spec.partition(":")[2] or None
-        MicrophoneSource(device, settings.audio.chunk_ms, settings.audio.queue_chunks, 0)
-        return lambda: MicrophoneSource(
-            device,
-            settings.audio.chunk_ms,
-            settings.audio.queue_chunks,
-            settings.audio.device_retry_s,
-        )
+    if is_mic_spec(spec):
+        microphone(spec, settings.audio)  # fails now if no such device or channel
+        return lambda: microphone(spec, settings.audio, health)
     FileSource(Path(spec), settings.audio.chunk_ms, options.speed)  # fails now if unreadable
     return lambda: FileSource(Path(spec), settings.audio.chunk_ms, options.speed, options.loop)
 
@@ -177,7 +154,14 @@ async def open_room(
     )  # fmt: skip
     floor = [settings.asr.language] if settings.asr.language else []
     languages = list(dict.fromkeys([*floor, *targets]))
-    server = CaptionServer(settings.server, hub, session, token, languages, glossary, archive_path)
+    archive_token, archive_token_new = kept_token(
+        settings.server.archive_token, settings.server.archive_token_file
+    )
+    server = CaptionServer(
+        settings.server, hub, session, token, languages, glossary, archive_path,
+        archive_token=archive_token, health=health,
+    )  # fmt: skip
+    server.archive_token_new = archive_token_new
     server_ref.append(server)
     async with await server.serve(host, port, tls) as listening:
         bound = listening.sockets[0].getsockname()[1]
@@ -208,7 +192,7 @@ async def serve_forever(
     token, new = control_token(settings)
     tls = _tls(options)
     server_ref: list[CaptionServer] = []
-    make_source = _source_factory(options, settings, server_ref)
+    make_source = _source_factory(options, settings, server_ref, health)
     archive_path = options.archive or settings.server.archive
     writer = ArchiveWriter(  # a clear error now if it cannot be written
         archive_path, health=health, retry_limit=settings.server.archive_retry_limit,
@@ -226,7 +210,22 @@ async def serve_forever(
         ) as room:  # fmt: skip
             session, bound = room.session, room.port
             scheme = "https" if tls else "http"
-            kept = f" (new, kept in {settings.server.token_file})" if new else ""
+            shown_token = (
+                f"(new, kept in {settings.server.token_file}): {token}"
+                if new
+                else f"in {settings.server.token_file}"
+                if not settings.server.token
+                else "as configured (--token or server.token)"
+            )
+            if settings.server.open_archive:
+                shown_archive = "none: the archive is open (--open-archive)"
+            elif room.server.archive_token_new:
+                archive_file = settings.server.archive_token_file
+                shown_archive = f"(new, kept in {archive_file}): {room.server.access.secrets[1]}"
+            elif settings.server.archive_token:
+                shown_archive = "as configured (server.archive_token)"
+            else:
+                shown_archive = f"in {settings.server.archive_token_file}"
             shown = _lan_address() if host in ("0.0.0.0", "::", "") else host
             base = f"{scheme}://{shown}:{bound}"
             print(
@@ -235,7 +234,8 @@ async def serve_forever(
                 f"  interpreters: {base}/interpreter\n"
                 f"  operator:     {base}/operator\n"
                 f"  archivists:   {base}/archive   (archive: {archive_path})\n"
-                f"  operator token{kept}: {token}",
+                f"  operator token {shown_token}\n"
+                f"  archivist token {shown_archive}",
                 file=sys.stderr,
                 flush=True,
             )

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from interp import cli
 from interp.evaluation import word_error_rate
 from tests.deadlines import Deadline, scaled
 from tests.models.portable import PASS_COST_S, heard_fraction
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 
 FIXED_COST = ("--pass-cost", str(PASS_COST_S))
 """``transcribe --stream`` on a clock that is the same on every machine."""
@@ -207,3 +212,147 @@ def test_unwritable_output(tmp_path: Path) -> None:
         "transcribe", str(DATA / "jfk.flac"), "-o", str(tmp_path / "missing-dir" / "out.txt")
     )
     assert_one_line_error(result, "out.txt")
+
+
+# -- transcribe --targets without --stream ---------------------------------------------
+
+
+def _recognise_as(monkeypatch: pytest.MonkeyPatch, *texts: str) -> None:
+    """A fake recogniser for the offline path: one segment per text, spoken in qaa.
+
+    qaa is the toy packages' ROT13 English (tests/conftest.py), so the translation
+    is exact.
+    """
+    from interp.asr import faster_whisper
+    from interp.pipeline import speech
+
+    def transcribe_offline(*args: Any, **kwargs: Any) -> Any:
+        for index, text in enumerate(texts):
+            yield faster_whisper.OfflineSegment(2.0 * index, 2.0 * index + 1.5, text, "qaa")
+
+    monkeypatch.setattr(speech, "load_speech_model", lambda settings: object())
+    monkeypatch.setattr(faster_whisper, "transcribe_offline", transcribe_offline)
+
+
+def test_offline_targets_translate_every_final_once_into_each(
+    monkeypatch: pytest.MonkeyPatch, toy_models_dir: Path, tmp_path: Path
+) -> None:
+    _recognise_as(monkeypatch, "Uryyb, jbeyq!", "Nffrzoyl.")
+    out = tmp_path / "events.jsonl"
+    status = cli.main(["--models-dir", str(toy_models_dir), "transcribe", str(DATA / "jfk.flac"),
+                       "--targets", "en,qab", "--format", "jsonl", "-o", str(out)])  # fmt: skip
+    assert status == 0
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(e["type"], e["segment"], e["lang"], e["text"]) for e in events] == [
+        ("final", "seg-0", "qaa", "Uryyb, jbeyq!"),
+        ("translation", "seg-0", "en", "Hello, world!"),
+        ("translation", "seg-0", "qab", "HELLO, WORLD!"),
+        ("final", "seg-1", "qaa", "Nffrzoyl."),
+        ("translation", "seg-1", "en", "Assembly."),
+        ("translation", "seg-1", "qab", "ASSEMBLY."),
+    ]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5, 6]
+    for event in events:
+        assert event["v"] == 1 and event["emitted_at"] is None
+    for event in events[1:3]:
+        assert (event["start"], event["end"]) == (0.0, 1.5)
+        assert event["source_lang"] == "qaa" and event["backend"] == "argos"
+
+
+def test_offline_targets_write_one_caption_file_per_language(
+    monkeypatch: pytest.MonkeyPatch, toy_models_dir: Path, tmp_path: Path
+) -> None:
+    import srt
+
+    _recognise_as(monkeypatch, "Uryyb, jbeyq!", "Nffrzoyl.")
+    out = tmp_path / "hearing.srt"
+    status = cli.main(["--models-dir", str(toy_models_dir), "transcribe", str(DATA / "jfk.flac"),
+                       "--targets", "qab", "--format", "srt", "-o", str(out)])  # fmt: skip
+    assert status == 0
+    assert sorted(p.name for p in tmp_path.glob("hearing*")) == ["hearing.qab.srt", "hearing.srt"]
+    floor = list(srt.parse(out.read_text()))
+    capitals = list(srt.parse((tmp_path / "hearing.qab.srt").read_text()))
+    assert [cue.content for cue in floor] == ["Uryyb, jbeyq!", "Nffrzoyl."]
+    assert [cue.content for cue in capitals] == ["HELLO, WORLD!", "ASSEMBLY."]
+    assert [(c.start, c.end) for c in capitals] == [(c.start, c.end) for c in floor]
+
+
+def test_offline_translation_that_fails_is_said_and_the_rest_written(
+    monkeypatch: pytest.MonkeyPatch,
+    toy_models_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _recognise_as(monkeypatch, "Uryyb, jbeyq!", "n " * 2000)  # over the engine's text limit
+    out = tmp_path / "events.json"
+    status = cli.main(["--models-dir", str(toy_models_dir), "transcribe", str(DATA / "jfk.flac"),
+                       "--targets", "qab", "--format", "json", "-o", str(out)])  # fmt: skip
+    assert status == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interp: error: 1 translation(s) failed")
+    events = json.loads(out.read_text())
+    assert [(e["type"], e["segment"]) for e in events] == [
+        ("final", "seg-0"), ("translation", "seg-0"), ("final", "seg-1"), ("error", "seg-1")
+    ]  # fmt: skip
+    assert events[3]["lang"] == "qab" and "longer than" in events[3]["text"]
+
+
+def test_offline_targets_to_a_terminal_caption_format_are_refused_up_front(
+    toy_models_dir: Path,
+) -> None:
+    result = interp("--models-dir", str(toy_models_dir), "transcribe", str(DATA / "jfk.flac"),
+                    "--targets", "qab")  # fmt: skip
+    assert_one_line_error(result, "holds one language", "-o FILE", "--format json")
+
+
+@pytest.mark.model
+def test_offline_targets_with_apertium(tmp_path: Path) -> None:
+    out = tmp_path / "minutes.json"
+    result = interp("transcribe", str(DATA / "fleurs-en-008.ogg"), "--language", "en",
+                    "--targets", "es,fr", "--format", "json", "-o", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = json.loads(out.read_text())
+    finals = [e for e in events if e["type"] == "final"]
+    assert finals and all(e["type"] in ("final", "translation") for e in events)
+    for target in ("es", "fr"):
+        mine = [e for e in events if e["type"] == "translation" and e["lang"] == target]
+        assert [e["segment"] for e in mine] == [f["segment"] for f in finals]
+        for event, final in zip(mine, finals, strict=True):
+            assert event["text"] and event["text"] != final["text"]
+            assert event["backend"] == "apertium" and event["source_lang"] == "en"
+    spanish = " ".join(e["text"] for e in events if e.get("lang") == "es")
+    rendered = interp("translate", "--from", "en", "--to", "es",
+                      stdin="\n".join(f["text"] for f in finals) + "\n")  # fmt: skip
+    assert rendered.stdout.split() == spanish.split()
+
+
+# -- packaging -------------------------------------------------------------------------
+
+
+def test_the_wheel_carries_the_model_catalogue(tmp_path: Path) -> None:
+    """An installed wheel has no source tree around it: the catalogue is package data."""
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copytree(ROOT / "interp", source / "interp",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+         "-w", str(tmp_path / "dist"), str(source)],
+        check=True, capture_output=True, timeout=scaled(300),
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("interp-*.whl")
+    with zipfile.ZipFile(wheel) as built:
+        assert "interp/data/catalog.toml" in built.namelist()
+        built.extractall(tmp_path / "installed")
+    # -S: without site-packages, so the editable install of this checkout is not seen.
+    listed = subprocess.run(
+        [sys.executable, "-S", "-c",
+         "from interp import modelstore; print(modelstore.CATALOG, *modelstore.catalog_entries())"],
+        cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "installed")},
+        capture_output=True, text=True, check=True, timeout=scaled(60),
+    )  # fmt: skip
+    where, *names = listed.stdout.split()
+    assert where.startswith(str(tmp_path / "installed"))
+    assert {"whisper-base", "argos-zh-en"} <= set(names)

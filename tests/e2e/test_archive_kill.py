@@ -90,7 +90,7 @@ def test_kill_9_mid_session_keeps_every_committed_final(tmp_path: Path) -> None:
     # The restarted server finds the session cut off, says so, and serves what was kept.
     session = str(received[0][1]["session"])
     port = free_port()
-    restarted = start_server(port, tmp_path, "--source", "ws", "--token", "t")
+    restarted = start_server(port, tmp_path, "--source", "ws", "--token", "t", "--open-archive")
     try:
         base = f"http://127.0.0.1:{port}/api/sessions/{session}"
         assert get_json(base)["state"] == "interrupted"

@@ -218,8 +218,9 @@ def test_archivist_finds_a_passage_and_downloads_every_format(
 
     port = free_port()
     server = start_server(
-        port, tmp_path, "--source", str(JFK), "--speed", "2", "--targets", "es", "--token", "t"
-    )
+        port, tmp_path, "--source", str(JFK), "--speed", "2", "--targets", "es", "--token", "t",
+        "--open-archive",
+    )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
         with captions(port) as listener:

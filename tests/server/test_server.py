@@ -159,7 +159,7 @@ async def test_a_stalled_listener_never_delays_the_others(room: Room) -> None:
     stalled = socket.create_connection(("127.0.0.1", room.port))
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.sendall(
-        b"GET /ws/captions?lang=source HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        b"GET /ws/captions?lang=source HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         b"Sec-WebSocket-Version: 13\r\n\r\n"
     )
@@ -272,7 +272,7 @@ async def test_oversized_frame_closes_only_that_connection(room: Room) -> None:
     async with connect(f"{room.url}/ws/captions?lang=source") as other:
         reader, writer = await asyncio.open_connection("127.0.0.1", room.port)
         writer.write(
-            b"GET /ws/captions?lang=source HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            b"GET /ws/captions?lang=source HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
             b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
             b"Sec-WebSocket-Version: 13\r\n\r\n"
         )
