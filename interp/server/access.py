@@ -11,8 +11,8 @@ Every request must name this server in its ``Host``: a web page on a name that
 resolves to this machine (DNS rebinding) names its own host, and is refused.
 
 Secrets never reach a log: :func:`redact_logs` installs one filter that replaces each
-configured token, any ``Bearer …``, a ``{"token": …}`` and an archive cookie by
-``[redacted]`` in every record, at every level.
+configured token, any ``Bearer …``, a ``{"token": …}``, a ``?token=…`` in a link and
+an archive cookie by ``[redacted]`` in every record, at every level.
 """
 
 from __future__ import annotations
@@ -271,6 +271,7 @@ _PATTERNS = (
     re.compile(r"(Bearer\s+)[^\s'\",;]+", re.IGNORECASE),
     re.compile(r"(\"token\"\s*:\s*\")[^\"]*"),
     re.compile(rf"({ARCHIVE_COOKIE}=)[^;\s'\"]+"),
+    re.compile(r"([?&]token=)[^&#\s'\"]+"),  # a captions link: /?token=…
 )
 
 

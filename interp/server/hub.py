@@ -114,7 +114,8 @@ class Hub:
         complete, gap = True, None
         if self.history is not None:
             replay, complete = self.history.since(since)
-            gap = self.history.missed(since)
+            # A newcomer missed nothing it was following: it is not told of a gap.
+            gap = None if since is None else self.history.missed(since)
         wanted = [m for m in replay if listener.wants(m)]
         # A newcomer gets the recent captions, not a day of them.
         if since is None:

@@ -34,6 +34,13 @@ SERVER_START_S = 60.0
 STOP_S = 60.0
 """Ending the session: the pass under way finishes first, then the archive is flushed."""
 _LOGS: dict[int, Path] = {}
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, which the set-up command installs; Playwright downloads nothing."""
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+"""Without the background-networking flags Chromium keeps reaching for the internet."""
 
 
 def free_port() -> int:

@@ -23,6 +23,8 @@ from interp.evaluation import normalise_text, word_error_rate
 
 from ..deadlines import Deadline
 from .live import (
+    CHROMIUM,
+    FLAGS,
     ROOT,
     RealTimePusher,
     caption_rows,
@@ -38,11 +40,6 @@ from .live import (
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 JFK = ROOT / "tests" / "data" / "jfk.flac"
 JFK_TEXT = (ROOT / "tests" / "data" / "jfk.txt").read_text()
 LIVE_JFK_WER_MAX = 0.30

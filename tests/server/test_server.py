@@ -135,6 +135,24 @@ async def test_resume_with_since_loses_nothing_and_repeats_nothing(room: Room) -
         assert after["seq"] == marker.seq
 
 
+async def test_a_reader_back_after_the_history_forgot_is_told_of_a_gap(room: Room) -> None:
+    room.server.hub = Hub(history_limit=3)  # keeps only the last three
+    sent = [room.final(i, f"s{i}") for i in range(6)]
+    since = sent[0].seq
+    async with connect(
+        f"{room.url}/ws/captions?lang=source&since={since}&session={room.stamper.session}"
+    ) as ws:
+        gap, *kept = await receive(ws, 4)
+    assert gap["type"] == "gap" and gap["from_seq"] == since + 1
+    assert gap["to_seq"] == gap["seq"] == sent[2].seq  # what follows is complete
+    assert gap["published_at"] is not None
+    assert [m["seq"] for m in kept] == [m.seq for m in sent[3:]]
+    # A newcomer was following nothing: it gets the kept lines and no gap.
+    async with connect(f"{room.url}/ws/captions?lang=source") as ws:
+        newcomer = await receive(ws, 3)
+    assert [m["type"] for m in newcomer] == ["final"] * 3
+
+
 async def test_language_filter(room: Room) -> None:
     async with connect(f"{room.url}/ws/captions?lang=es") as ws:
         room.final(0, "Good morning.")
