@@ -114,6 +114,10 @@ class Access:
     def refuse(self) -> None:
         self.refused += 1
 
+    def token(self, role: Role) -> str:
+        """The token configured for ``role`` (empty: none of its own)."""
+        return self._tokens[role]
+
     @property
     def secrets(self) -> list[str]:
         return [token for token in self._tokens.values() if token]

@@ -28,7 +28,7 @@ from ..pipeline.workers import ModelWorker
 from ..translation.service import TranslationService
 from ..translation.speech import SpeechModel
 from ..wire import Message
-from .access import kept_token
+from .access import Role, kept_token
 from .app import CaptionServer
 from .hub import Hub
 from .session import LiveSession
@@ -221,7 +221,8 @@ async def serve_forever(
                 shown_archive = "none: the archive is open (--open-archive)"
             elif room.server.archive_token_new:
                 archive_file = settings.server.archive_token_file
-                shown_archive = f"(new, kept in {archive_file}): {room.server.access.secrets[1]}"
+                archive_token = room.server.access.token(Role.ARCHIVIST)
+                shown_archive = f"(new, kept in {archive_file}): {archive_token}"
             elif settings.server.archive_token:
                 shown_archive = "as configured (server.archive_token)"
             else:
