@@ -26,6 +26,8 @@ class Health:
     """Chunks of audio lost because recognition or the queue could not take them."""
     audio_stalls: int = 0
     """Times the audio source went silent (no callback) past the watchdog's limit."""
+    audio_outages: int = 0
+    """Times the audio input was lost (unplugged, stopped or stalled) and waited for."""
     translations_failed: int = 0
     """Translations of a final into one target that failed."""
     pipeline_errors: int = 0

@@ -360,12 +360,13 @@ class MicrophoneSource:
                 return
             if outage_since is None:  # once per outage, not per try
                 outage_since = loop.time()
-                logger.warning(
-                    "audio input %s %s; re-listing devices and waiting up to %g s for it",
-                    self._describe(),
-                    reason,
-                    self._retry_s,
+                lost = (
+                    f"audio input {self._describe()} {reason}; re-listing devices and "
+                    f"waiting up to {self._retry_s:g} s for it"
                 )
+                logger.warning("%s", lost)
+                if self._health is not None:
+                    self._health.count("audio_outages", error=lost)
             elif loop.time() >= outage_since + self._retry_s:
                 raise InputError(
                     f"audio input {self._describe()} {reason} and gave no audio for "

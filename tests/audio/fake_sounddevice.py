@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +29,10 @@ class Device:
     plugged: bool = True
     silent: bool = False
     """Plugged and open, but the callback stops coming (a hung driver)."""
+    audio: np.ndarray[Any, Any] | None = None
+    """What the device hears, on its first channel, from ``cursor`` on (then silence);
+    None: the counting blocks described above."""
+    cursor: int = 0
 
 
 @dataclass
@@ -90,11 +94,14 @@ class FakeSoundDevice:
                 stream.finish()
 
     def plug(self, name: str, first: bool = True) -> None:
-        """The device comes back, at the front of the list (so with another index)."""
+        """The device comes back, at the front of the list (so with another index).
+
+        To PortAudio it is a new device: the entry listed before it went away stays
+        dead, so only a re-initialised list finds it.
+        """
         device = self._device(name)
-        device.plugged = True
         self.devices.remove(device)
-        self.devices.insert(0 if first else len(self.devices), device)
+        self.devices.insert(0 if first else len(self.devices), replace(device, plugged=True))
 
     def _device(self, name: str) -> Device:
         return next(d for d in self.devices if d.name == name)
@@ -121,13 +128,22 @@ class FakeStream:
         count = 0
         while not self._stop.is_set():
             if not self.device.silent:
-                block = np.empty((self.blocksize, self.channels), dtype=np.float32)
-                for column in range(self.channels):
-                    block[:, column] = column + 1
-                block += (count + np.arange(self.blocksize, dtype=np.float32))[:, None] * 1e-9
+                self.callback(self._block(count), self.blocksize, None, None)
                 count += self.blocksize
-                self.callback(block, self.blocksize, None, None)
             time.sleep(self.sd.block_pause_s)
+
+    def _block(self, count: int) -> np.ndarray[Any, Any]:
+        block = np.zeros((self.blocksize, self.channels), dtype=np.float32)
+        device = self.device
+        if device.audio is not None:
+            heard = device.audio[device.cursor : device.cursor + self.blocksize]
+            block[: len(heard), 0] = heard
+            device.cursor += self.blocksize
+            return block
+        for column in range(self.channels):
+            block[:, column] = column + 1
+        block += (count + np.arange(self.blocksize, dtype=np.float32))[:, None] * 1e-9
+        return block
 
     def finish(self) -> None:
         if not self._stop.is_set():

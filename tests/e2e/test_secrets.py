@@ -65,3 +65,19 @@ def test_debug_logs_carry_no_token(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "[redacted]" in log
     for secret in (OPERATOR, ARCHIVIST, CAPTIONS):
         assert secret not in log, f"a token reached the log: {secret}"
+
+
+def test_tokens_are_printed_only_on_the_run_that_made_them(tmp_path: Path) -> None:
+    printed = []
+    for _ in range(2):
+        server = start_server(free_port(), tmp_path, "--source", "ws")
+        stop_server(server)
+        printed.append(_LOGS[server.pid].read_text())
+    config = tmp_path / "config" / "interp"  # XDG_CONFIG_HOME of this test
+    operator = (config / "token").read_text().strip()
+    archivist = (config / "archive-token").read_text().strip()
+    assert operator and archivist and operator != archivist
+    first, second = printed
+    assert operator in first and archivist in first  # new: shown once, to be handed out
+    assert operator not in second and archivist not in second
+    assert f"operator token in {config / 'token'}" in second

@@ -20,7 +20,8 @@ Use it like this::
     room.archived_finals()  # {segment: text}, read after the writer closed
 
 ``make_recognizer`` replaces the recogniser (wrap a :class:`FakeRecognizer` to make it
-raise or hang); every message published is in ``room.published``.
+raise or hang), ``make_source`` the audio source; every message published is in
+``room.published``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from interp.archive.store import Archive
 from interp.archive.writer import ArchiveWriter
 from interp.asr.base import Recognizer
 from interp.asr.streaming import StreamingTranscriber
-from interp.audio.source import AudioChunk
+from interp.audio.source import AudioChunk, AudioSource
 from interp.glossary import Glossary
 from interp.health import Health
 from interp.pipeline.workers import ModelWorker
@@ -196,8 +197,13 @@ async def open_test_room(
     targets: Sequence[str] = (),
     overrides: dict[str, Any] | None = None,
     make_recognizer: Callable[[], Recognizer] | None = None,
+    make_source: Callable[[Health], AudioSource] | None = None,
 ) -> AsyncIterator[TestRoom]:
-    """The room, listening; on leaving it the session stops and the writer is closed."""
+    """The room, listening; on leaving it the session stops and the writer is closed.
+
+    ``make_source`` replaces the scripted source by another (a microphone over a fake
+    sounddevice), built with the room's :class:`Health` at each session start.
+    """
     settings = config.load(
         environ={},
         overrides={"server.token": TOKEN, "asr.language": "en", **(overrides or {})},
@@ -213,7 +219,9 @@ async def open_test_room(
     try:
         async with open_room(
             settings, service, list(targets), Glossary(), TOKEN, archive_path, writer,
-            None, worker, lambda: source, health, "127.0.0.1", 0,
+            None, worker,
+            (lambda: make_source(health)) if make_source else (lambda: source),
+            health, "127.0.0.1", 0,
             on_message=published.append,
             make_transcriber=lambda: fake_transcriber(recognizer(), settings),
         ) as room:  # fmt: skip
