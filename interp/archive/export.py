@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from .. import formats
@@ -27,13 +28,19 @@ def export(
         raise ConfigError(f"unknown export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
     if fmt == "docx":
         return to_docx(messages, session, lang)
-    text = formats.render(fmt, messages, lang) if fmt != "json" else formats.to_json(messages)
-    return text.encode("utf-8")
+    if fmt == "json":
+        return formats.to_json(messages).encode("utf-8")
+    return formats.render(fmt, messages, lang, heading(session, lang)).encode("utf-8")
 
 
-def _clock(seconds: float | None) -> str:
-    total = int(seconds or 0)
-    return f"{total // 3600:d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+def heading(session: dict[str, Any], lang: str | None) -> str:
+    """The title, then the session, when it started (the venue's local time), the language."""
+    details = [f"Session {session['id']}"]
+    if session.get("started_at"):
+        started = datetime.fromtimestamp(session["started_at"])
+        details.append(f"started {started:%Y-%m-%d %H:%M}")
+    details.append(f"translation into {lang}" if lang else "floor language (original)")
+    return f"{session.get('title') or 'Session ' + session['id']}\n{' · '.join(details)}"
 
 
 def to_docx(messages: Sequence[Message], session: dict[str, Any], lang: str | None) -> bytes:
@@ -57,7 +64,7 @@ def to_docx(messages: Sequence[Message], session: dict[str, Any], lang: str | No
             speaker = m.speaker
             document.add_heading(m.speaker or "(speaker not set)", level=2)
         paragraph = document.add_paragraph()
-        paragraph.add_run(f"[{_clock(m.start)}] ").italic = True
+        paragraph.add_run(f"[{formats.clock(m.start)}] ").italic = True
         paragraph.add_run(m.text)
     out = io.BytesIO()
     document.save(out)

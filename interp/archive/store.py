@@ -122,12 +122,17 @@ class SearchHit:
     end: float
     speaker: str | None
     agenda_item: str | None
+    translation: bool = False
+    """Found in a translation into ``lang``, not in the words spoken on the floor."""
+    matched: str = "text"
+    """``text``, or ``speaker``: the query names the speaker of a turn starting here."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "session": self.session, "segment": self.segment, "lang": self.lang,
             "text": self.text, "snippet": self.snippet, "start": self.start, "end": self.end,
             "speaker": self.speaker, "agenda_item": self.agenda_item,
+            "translation": self.translation, "matched": self.matched,
         }  # fmt: skip
 
 
@@ -150,6 +155,8 @@ class Archive:
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
             self.db.execute("PRAGMA foreign_keys = ON")
+            # Speaker names are matched as the text is: case and diacritics folded.
+            self.db.create_function("fold", 1, fold, deterministic=True)
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open the archive {path}: {exc}") from exc
         except OSError as exc:
@@ -291,6 +298,9 @@ class Archive:
             found.append({
                 "id": sid, "title": title, "started_at": started, "ended_at": ended,
                 "state": state, "languages": sorted(langs),
+                # No final, no translation: a start nobody spoke in (a device that came
+                # and went); the archive page leaves it out of its list.
+                "empty": sid not in spoken,
             })  # fmt: skip
         return found
 
@@ -300,6 +310,10 @@ class Archive:
                 entry["segments"] = self.db.execute(
                     "SELECT COUNT(*) FROM segments WHERE session = ?", (session,)
                 ).fetchone()[0]
+                entry["floor_languages"] = [row[0] for row in self.db.execute(
+                    "SELECT DISTINCT lang FROM segments WHERE session = ? ORDER BY lang",
+                    (session,),
+                )]  # fmt: skip
                 entry["speakers"] = self._column("speakers", "name", session)
                 entry["agenda_items"] = self._column("agenda_items", "title", session)
                 return entry
@@ -364,9 +378,9 @@ class Archive:
         folded = fold(text)
         where: list[str] = []  # filters on the joined tables
         params: list[Any] = []
-        if speaker:
-            where.append("sp.name = ?")
-            params.append(speaker)
+        if speaker:  # any part of the name: "Maria" finds "Dr. Maria Lopez"
+            where.append("fold(sp.name) LIKE ? ESCAPE '\\'")
+            params.append(_like(fold(" ".join(speaker.split()))))
         if since is not None:
             where.append("ss.started_at >= ?")
             params.append(since)
@@ -397,7 +411,7 @@ class Archive:
         # words find and rank the hits through the index, and the short ones only
         # filter those hits.  A query of short words alone has nothing to rank by.
         long_words = [w for w in words if len(w) >= 3]
-        short_likes = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in words if len(w) < 3]
+        short_likes = [_like(w) for w in words if len(w) < 3]
         if long_words:
             match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
             short_filter = "".join(" AND folded LIKE ? ESCAPE '\\'" for _ in short_likes)
@@ -428,8 +442,83 @@ class Archive:
                 ).fetchone()
                 body = found[0] if found else ""
             hits.append(SearchHit(sid, segment, hlang, body, highlight(body, words),
-                                  start, end, speaker_name, item))  # fmt: skip
+                                  start, end, speaker_name, item, hlang != slang))  # fmt: skip
+        if len(hits) < limit and lang is None:
+            hits += self._speaker_turns(folded, session, speaker, since, until, limit - len(hits))
         return hits
+
+    def _speaker_turns(
+        self,
+        folded_query: str,
+        session: str | None,
+        speaker: str | None,
+        since: float | None,
+        until: float | None,
+        limit: int,
+    ) -> list[SearchHit]:
+        """Where each speaker whose name holds the query took the floor: a turn's first final.
+
+        An archivist types a name in the one search box as often as a word.  The
+        speakers are few (one row per name and session), so they are matched first and
+        only their sessions are read.
+        """
+        clauses = ["fold(sp.name) LIKE ? ESCAPE '\\'"]
+        params: list[Any] = [_like(folded_query)]
+        for clause, value in (
+            ("sp.session = ?", session or None),
+            ("ss.started_at >= ?", since),
+            ("ss.started_at <= ?", until),
+            ("fold(sp.name) LIKE ? ESCAPE '\\'", _like(fold(" ".join(speaker.split())))
+             if speaker else None),
+        ):  # fmt: skip
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        speakers = dict(self.db.execute(
+            "SELECT sp.id, sp.session FROM speakers sp JOIN sessions ss ON ss.id = sp.session"
+            f" WHERE {' AND '.join(clauses)}", params,
+        ).fetchall())  # fmt: skip
+        if not speakers:
+            return []
+        sessions = sorted(set(speakers.values()))
+        rows = self.db.execute(
+            "SELECT session, segment, lang, text, start, end, speaker, name, title FROM ("
+            " SELECT s.session, s.segment, s.lang, s.text, s.start, s.end, s.speaker, sp.name,"
+            " ai.title, ss.started_at,"
+            " LAG(s.speaker) OVER (PARTITION BY s.session ORDER BY s.start, s.seq) AS before"
+            " FROM segments s JOIN sessions ss ON ss.id = s.session"
+            " LEFT JOIN speakers sp ON sp.id = s.speaker"
+            " LEFT JOIN agenda_items ai ON ai.id = s.agenda_item"
+            f" WHERE s.session IN ({','.join('?' * len(sessions))}))"
+            " WHERE before IS NOT speaker ORDER BY started_at DESC, start",
+            sessions,
+        ).fetchall()
+        turns = [row for row in rows if row[6] in speakers][:limit]
+        return [
+            SearchHit(
+                sid,
+                segment,
+                slang,
+                text,
+                _turn_snippet(name, text),
+                start,
+                end,
+                name,
+                item,
+                matched="speaker",
+            )  # fmt: skip
+            for sid, segment, slang, text, start, end, _, name, item in turns
+        ]
+
+
+def _like(folded: str) -> str:
+    """A LIKE pattern for ``folded`` anywhere, its wildcards taken literally."""
+    return "%" + re.sub(r"([%_\\])", r"\\\1", folded) + "%"
+
+
+def _turn_snippet(name: str, text: str, width: int = 160) -> str:
+    shown = text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
+    return f"<mark>{_escape(name)}</mark>: {_escape(shown)}"
 
 
 def highlight(text: str, words: list[str], width: int = 160) -> str:

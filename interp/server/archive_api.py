@@ -63,6 +63,13 @@ def archive_response(
             fmt = parts[1].removeprefix("transcript.")
             lang = first.get("lang") or None
             session = archive.session(parts[0])
+            if lang is not None and lang not in session["languages"]:
+                # An empty file would look like a session where nothing was said.
+                offered = ", ".join(session["languages"]) or "none"
+                return json_response(
+                    {"error": f"session {parts[0]} has no text in {lang!r} (it has: {offered})"},
+                    http.HTTPStatus.NOT_FOUND,
+                )
             body = export(fmt, archive.transcript(parts[0], lang), session, lang)
             answer = response(http.HTTPStatus.OK, body, CONTENT_TYPES[fmt])
             name = f"{parts[0]}{'-' + lang if lang else ''}.{fmt}"

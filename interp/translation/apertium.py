@@ -101,7 +101,8 @@ class _Pipeline:
                 if not chunk:
                     raise BrokenPipeError("the Apertium pipeline stopped answering")
                 out += chunk
-        return _ESCAPED.sub(r"\1", out[:-1].decode("utf-8", errors="replace")).strip()
+        text = _ESCAPED.sub(r"\1", out[:-1].decode("utf-8", errors="replace"))
+        return " ".join(text.split())  # a dropped word leaves two blanks ("Nosotros  resume")
 
     @property
     def pid(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import sqlite3
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from interp import formats
 from interp.archive.export import export
 from interp.archive.store import MIGRATIONS, Archive
 from interp.archive.writer import ArchiveWriter
@@ -151,6 +153,37 @@ def test_filters(archive: Archive) -> None:
     assert archive.search("phnom", since=1732360000.0) == []
 
 
+def test_the_speaker_filter_matches_any_part_of_the_name(archive: Archive) -> None:
+    for part in ("Cambodia", "delegate of cambodia", "  of   Cambodia "):
+        assert {h.segment for h in archive.search("peace", speaker=part)} == {"seg-3"}, part
+    assert archive.search("peace", speaker="Peru") == []
+    assert archive.search("peace", speaker="%") == []  # a wildcard is just a character
+
+
+def test_a_name_in_the_search_box_finds_where_that_speaker_took_the_floor(tmp_path: Path) -> None:
+    store = Archive(tmp_path / "archive.sqlite")
+    arabic = "السيد محمد بن راشد"
+    store.write([
+        *PLENARY[:-1],
+        message("final", 9, 4, "ar", "شكرا سيدي الرئيس", speaker=arabic, item="Item 3"),
+        message("final", 10, 5, "ar", "نرحب بالميثاق", speaker=arabic, item="Item 3"),
+        message("final", 11, 6, "en", "Thank you.", speaker="President", item="Item 3"),
+        message("final", 12, 7, "en", "The Peace Charter again.", speaker="Dr. María López"),
+    ])  # fmt: skip
+    # Each turn once, at its first final; the words of the name need not be in the text.
+    turns = store.search("محمد")
+    assert [(h.segment, h.matched) for h in turns] == [("seg-4", "speaker")]
+    assert turns[0].speaker == arabic and "<mark>" in turns[0].snippet
+    assert [h.segment for h in store.search("Delegate of Cambodia")] == ["seg-1", "seg-3"]
+    # "maria" finds "María": the name is folded as the text is.
+    assert {h.segment for h in store.search("maria")} == {"seg-7"}
+    # Words in the text come first; a speaker's turns follow.
+    peace = store.search("peace")
+    assert [h.matched for h in peace] == ["text"] * len(peace)
+    assert store.search("president")[0].segment == "seg-0"
+    assert [h.segment for h in store.search("president")] == ["seg-0", "seg-6"]
+
+
 @pytest.mark.parametrize(
     "query", ['"', "AND", "phnom OR", "NEAR(a b)", "peace*", "(charter", "col:phnom", "^x", "-"]
 )
@@ -174,10 +207,25 @@ def test_srt_and_webvtt_exports_pass_parsers(archive: Archive) -> None:
     for lang in (None, "fr"):
         messages = archive.transcript(SESSION, lang)
         subtitles = list(srt.parse(export("srt", messages, session, lang).decode()))
-        assert [s.content for s in subtitles] == [m.text for m in messages]
-        captions = webvtt.from_buffer(io.StringIO(export("vtt", messages, session, lang).decode()))
+        # SRT has no speaker field: the name leads a cue where the speaker changes.
+        before: list[str | None] = [None] + [m.speaker for m in messages[:-1]]
+        assert [s.content for s in subtitles] == [
+            f"{m.speaker}: {m.text}" if m.speaker != previous else m.text
+            for m, previous in zip(messages, before, strict=True)
+        ]
+        vtt = export("vtt", messages, session, lang).decode()
+        captions = webvtt.from_buffer(io.StringIO(vtt))
         assert len(captions) == len(messages)
         assert captions[0].start == "00:00:00.000"
+        # Every cue carries its speaker as a voice span, and the text beside it.
+        assert [c.voice for c in captions] == [m.speaker for m in messages]
+        assert [html.unescape(c.text) for c in captions] == [m.text for m in messages]
+        assert vtt.startswith(f"WEBVTT\n\nNOTE\n{session['title']}\nSession {SESSION}")
+        items = [line for line in vtt.splitlines() if line.startswith("NOTE agenda item: ")]
+        assert items == [
+            "NOTE agenda item: Item 1: Opening",
+            "NOTE agenda item: Item 2: Peace Charter",
+        ]
 
 
 def test_docx_opens_with_headings_per_item_and_speaker(archive: Archive) -> None:
@@ -204,7 +252,17 @@ def test_json_and_txt_exports(archive: Archive) -> None:
     data = json.loads(export("json", messages, session, None))
     assert [d["segment"] for d in data] == ["seg-0", "seg-1", "seg-2", "seg-3"]
     assert all(d["v"] == 1 and d["type"] == "final" for d in data)
-    assert export("txt", messages, session, None).decode().count("\n") == 4
+    txt = export("txt", messages, session, None).decode()
+    # A readable record: the title, then each agenda item and speaker where they change,
+    # and every final once, timed as the pages time it.
+    lines = txt.splitlines()
+    assert lines[0] == session["title"] and lines[1].startswith(f"Session {SESSION} · started")
+    timed = [line for line in lines if line.startswith("[")]
+    assert timed == [f"[{formats.clock(m.start)}] {m.text}" for m in messages]
+    assert [line for line in lines if line.endswith(":") and not line.startswith("[")] == [
+        "President:", "Delegate of Cambodia:", "Delegate of China:", "Delegate of Cambodia:"
+    ]  # fmt: skip
+    assert "Item 2: Peace Charter" in lines
 
 
 def test_unreadable_or_unwritable_archive_is_a_clear_error(tmp_path: Path) -> None:
