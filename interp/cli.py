@@ -23,6 +23,7 @@ logger = logging.getLogger("interp")
 
 DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo" / "fleurs_en_concat.ogg"
 DEMO_TARGETS = ("es", "fr")
+DEMO_TITLE = "Demo: ten FLEURS sentences read in English"
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
@@ -424,6 +425,7 @@ def _serve(args: argparse.Namespace, settings: config.Settings, source: str, loo
         cert=args.cert,
         key=args.key,
         archive=args.archive,
+        title=args.title,
     )
     printer = CaptionPrinter()
 
@@ -445,6 +447,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.source:
         return _serve(args, settings, args.source, loop=False)
+    args.title = args.title or DEMO_TITLE
     return _serve(args, settings, str(DEMO_RECORDING), loop=True)
 
 
@@ -543,6 +546,9 @@ def _parser() -> argparse.ArgumentParser:
             type=float,
             default=1.0,
             help="replay pace of a file (0: as fast as possible)",
+        )
+        sub.add_argument(
+            "--title", help="the first session's title (default: the room, date and time)"
         )
         sub.add_argument("--host", help="address to listen on (default 0.0.0.0)")
         sub.add_argument("--port", type=int, help="port (default 8765; 0 picks a free one)")

@@ -141,6 +141,8 @@ def _default_archive() -> Path:
 class ServerSettings:
     host: str = "0.0.0.0"
     port: int = 8765
+    room: str = ""
+    """The room's name ("Plenary hall"): it begins each untitled session's title."""
     token: str = ""
     """The operator's and floor devices' token; empty: generated once into token_file."""
     token_file: Path = field(default_factory=_default_token_file)

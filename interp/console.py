@@ -23,6 +23,13 @@ _CLEAR_LINE = "\r\033[K"
 
 QUEUE_LIMIT = 1000
 """Messages waiting for the terminal; minutes of captions."""
+LEGEND = (
+    "[start → end of the words, in session time] (language) final text  · seconds after"
+    " the words ended\n{:>19}(target) its translation  · seconds after the final"
+)
+"""Printed once, above the first caption: what each part of a line means."""
+KEPT_FINALS = 256
+"""Finals remembered to time their translations against."""
 
 
 def _clock(seconds: float | None) -> str:
@@ -44,6 +51,9 @@ class CaptionPrinter:
         self.dropped = 0
         """Messages never printed because the output did not keep up."""
         self._reported_dropped = 0
+        self._legend_shown = False
+        self._final_times: dict[tuple[str, str | None], float] = {}
+        """(session, segment) → wall time the final was published, for its translations."""
         # A daemon: a write into a terminal paused for good cannot be interrupted, and
         # must not keep the process from exiting; close() lets it finish otherwise.
         self._thread = threading.Thread(target=self._run, name="console", daemon=True)
@@ -100,13 +110,29 @@ class CaptionPrinter:
                 self._out.flush()
                 self._partial_shown = True
             return
+        if not self._legend_shown:
+            self._legend_shown = True
+            self._write_line(
+                _DIM + LEGEND.format("") + _RESET if self._interactive else LEGEND.format("")
+            )
         if message.type in ("translation", "error"):
-            lag = (message.emitted_at or 0.0) - (message.end or 0.0)
-            detail = f"  ·{lag:.1f}s" if message.type == "translation" else ""
+            detail = ""
+            if message.type == "translation":
+                # On the wall clock: the audio clock stops when a file ends, and would
+                # understate a translation that comes late.
+                final_at = self._final_times.get((message.session, message.segment))
+                published = message.extra.get("published_at")
+                if final_at is not None and isinstance(published, (int, float)):
+                    detail = f"  ·{max(0.0, published - final_at):.1f}s"
             label = message.lang if message.type == "translation" else f"{message.lang}: error"
             self._write_line(f"{'':>19}({label}) {message.text}{detail}")
             return
         if message.type == "final":
+            published = message.extra.get("published_at")
+            if isinstance(published, (int, float)):
+                self._final_times[(message.session, message.segment)] = published
+                while len(self._final_times) > KEPT_FINALS:
+                    del self._final_times[next(iter(self._final_times))]
             lag = (message.emitted_at or 0.0) - (message.end or 0.0)
             self._write_line(
                 f"[{_clock(message.start)} → {_clock(message.end)}] ({message.lang}) "

@@ -80,8 +80,10 @@ class Control:
 
 
 def text_field(command: dict[str, Any], key: str) -> str | None:
-    """``command[key]``: a text of at most 200 characters, or None when absent or null."""
+    """``command[key]``: a text of at most 200 characters with its runs of blanks made one,
+    or None when absent, null or blank."""
     value = command.get(key)
     if value is not None and (not isinstance(value, str) or len(value) > MAX_FIELD_CHARS):
         raise ProtocolError(f"{key!r} must be a text of at most {MAX_FIELD_CHARS} characters")
-    return value
+    # Blanks alone name nobody: they clear the field, as an empty text does.
+    return " ".join(value.split()) or None if value is not None else None

@@ -62,8 +62,9 @@ class Hub:
         self.session = message.session
         if self.history is None or self.history.session != message.session:
             self.history = History(message.session, self._history_limit, started_at=now)
-        if message.type in ("final", "translation"):
-            # Wall time of publication: a client can measure how late it receives.
+        if message.type in ("final", "translation", "session"):
+            # Wall time of publication: a client can measure how late it receives, and
+            # a page can say when a session started or ended.
             message = replace(message, extra={**message.extra, "published_at": now})
         self.published += 1
         self.history.record(message, now)

@@ -48,6 +48,8 @@ class ServeOptions:
     key: Path | None = None
     autostart: bool = True
     archive: Path | None = None
+    title: str | None = None
+    """The first session's title; None: the room, date and time."""
 
 
 def control_token(settings: Settings) -> tuple[str, bool]:
@@ -243,7 +245,7 @@ async def serve_forever(
             if ready is not None:
                 ready(host, bound)
             if options.autostart:
-                session.start()
+                session.start(options.title)
             await (stop.wait() if stop is not None else asyncio.Future())
     finally:
         # Joining threads blocks: never on the loop.

@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,13 @@ def _readable(error: BaseException) -> str:
     if isinstance(error, InterpError):
         return str(error)
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def default_title(room: str, wall_time: float) -> str:
+    """An untitled session's title, as an archivist looks for it: room, date and time."""
+    started = datetime.fromtimestamp(wall_time)
+    when = f"{started.day} {started:%B %Y}, {started:%H:%M}"
+    return f"{room}, {when}" if room else f"Session of {when}"
 
 
 class LiveSession:
@@ -128,8 +136,7 @@ class LiveSession:
         extra = {**started.extra, "wall_time": self.started_wall, "languages": self.targets}
         if self.audio_dir is not None:
             extra["audio"] = str(self.audio_dir / f"{self.stamper.session}.ogg")
-        if title:
-            extra["title"] = title
+        extra["title"] = title or default_title(self.settings.server.room, self.started_wall)
         self.hub.publish(replace(started, extra=extra))
         self._stopping = asyncio.Event()
         self._stop_task = None
@@ -188,6 +195,7 @@ class LiveSession:
             "listeners": len(self.hub.listeners),
             "model": self.settings.asr.model,
             "targets": self.targets,
+            "floor_language": self.settings.asr.language,
             "speaker": self.speaker,
             "agenda_item": self.agenda_item,
             "restarts": self.restarts,
