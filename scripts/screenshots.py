@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Screenshots of the delegate, interpreter and operator pages during ``interp demo``.
+"""Screenshots of every page during ``interp demo``: delegate, interpreter, operator, archive.
 
-Runs the demo on a free port, lets it caption for a while, and photographs each page
-in Debian's Chromium (a tablet-sized window) into ``docs/screenshots/``.
+Runs the demo on a free port with an archive in a temporary folder, lets it caption for
+a while, and photographs each page in Debian's Chromium (a tablet-sized window, and the
+delegate page on a phone too) into ``docs/screenshots/``.
 
 Usage: scripts/screenshots.py [--wait 40]
 """
@@ -13,6 +14,7 @@ import argparse
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    workdir = tempfile.TemporaryDirectory(prefix="interp-screenshots-")
     demo = subprocess.Popen(
         [sys.executable, "-m", "interp", "demo", "--host", "127.0.0.1", "--port", str(port),
-         "--token", "screenshot", "--quiet"],
+         "--token", "screenshot", "--quiet", "--open-archive",
+         "--archive", str(Path(workdir.name) / "archive.sqlite")],
         stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert demo.stderr is not None
@@ -60,9 +64,17 @@ def main(argv: list[str] | None = None) -> int:
             delegate.goto(f"{base}/?lang=es")
             interpreter = browser.new_page(viewport=size)
             interpreter.goto(f"{base}/interpreter?lang=fr")
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.goto(f"{base}/?lang=fr")
             time.sleep(args.wait)
+            archive = browser.new_page(viewport=size)
+            archive.goto(f"{base}/archive")
+            archive.fill("#q", "Cambodia")  # the speaker set above: found by one word
+            archive.click("#search button")
+            archive.wait_for_selector("#results .hit")
             for name, page in (("delegate", delegate), ("interpreter", interpreter),
-                               ("operator", operator)):  # fmt: skip
+                               ("operator", operator), ("archive", archive),
+                               ("delegate-phone", phone)):  # fmt: skip
                 path = args.out / f"{name}.png"
                 page.screenshot(path=str(path))
                 print(path)
@@ -70,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         demo.terminate()
         demo.wait(timeout=30)
+        workdir.cleanup()
     return 0
 
 

@@ -94,8 +94,8 @@ def start_server(port: int, tmp: Path, *options: str) -> subprocess.Popen[bytes]
 def stop_server(process: subprocess.Popen[bytes]) -> None:
     """Stop as Ctrl-C does: the session ends and the archive writer flushes.
 
-    (SIGTERM would end the process where it stands, like ``kill -9`` for the archive.)
-    A server that does not stop is made to print where each of its threads stands.
+    (SIGTERM does the same; ``tests/faults/test_sigterm.py`` checks it.)  A server
+    that does not stop is made to print where each of its threads stands.
     """
     if process.poll() is None:
         process.send_signal(signal.SIGINT)

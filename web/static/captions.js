@@ -12,10 +12,17 @@ const NAMES = {
 function languageName(code) { return NAMES[code] || code; }
 function isRtl(code) { return RTL.has(code); }
 
+function wallClock(unixSeconds) {
+  return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// As the exports write it (interp.formats.clock): whole seconds, rounded once, so
+// 59.6 s is 01:00, never 00:60; MM:SS, or H:MM:SS from the first hour.
 function clock(seconds) {
-  const s = Math.max(0, seconds || 0);
-  const m = Math.floor(s / 60);
-  return `${String(m).padStart(2, "0")}:${(s % 60).toFixed(0).padStart(2, "0")}`;
+  const total = Math.max(0, Math.round(seconds || 0));
+  const h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60, s = total % 60;
+  const mmss = `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+  return h ? `${h}:${mmss}` : mmss;
 }
 
 // Closed captions: the operator hands out a link ending in ?token=….  The token is
@@ -79,7 +86,7 @@ function captionSocket(lang, onMessage, onState) {
 class CaptionView {
   constructor(container, liveButton, marker) {
     this.container = container; this.liveButton = liveButton; this.marker = marker || null;
-    this.partial = null; this.follow = true; this.lastHeard = null;
+    this.partial = null; this.follow = true; this.lastHeard = null; this.session = null;
     container.addEventListener("scroll", () => {
       const atEnd = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
       this.follow = atEnd;
@@ -87,37 +94,52 @@ class CaptionView {
     });
     if (liveButton) liveButton.addEventListener("click", () => { this.follow = true; this.scroll(); liveButton.classList.remove("shown"); });
   }
-  clear() { this.container.replaceChildren(); this.partial = null; this.lastHeard = null; }
+  clear() { this.container.replaceChildren(); this.partial = null; this.lastHeard = null; this.session = null; }
   append(p) {
     if (this.partial) this.container.insertBefore(p, this.partial); else this.container.append(p);
+  }
+  note(className, text) {
+    const p = document.createElement("p");
+    p.className = `line note ${className}`; p.setAttribute("role", "note");
+    p.textContent = text;
+    return p;
   }
   // A reader who was away longer than the server keeps captions for is told so,
   // in place, instead of seeing two passages run together.
   gapLine(message) {
-    const p = document.createElement("p");
-    p.className = "line gap"; p.setAttribute("role", "note");
-    const wall = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     // The server dates the gap's end; its start is the last line this page received.
     const heard = this.lastHeard || {};
     const fromWall = message.from_published_at || heard.published_at;
     const [from, to] = fromWall && message.published_at
-      ? [wall(fromWall), wall(message.published_at)]
+      ? [wallClock(fromWall), wallClock(message.published_at)]
       : [clock(message.start ?? heard.end), clock(message.end)];
-    p.textContent = from === to
+    return this.note("gap", from === to
       ? `Captions missed at ${from}: the archive keeps them.`
-      : `Captions missed from ${from} to ${to}: the archive keeps them.`;
-    return p;
+      : `Captions missed from ${from} to ${to}: the archive keeps them.`);
+  }
+  // Times restart at 00:00 in every session: a line marks where each starts and ends.
+  sessionLine(message) {
+    const at = message.wall_time || message.published_at;
+    if (message.state === "ended") return this.note("session-end", `Session ended${at ? " at " + wallClock(at) : ""}.`);
+    const title = message.title ? `${message.title}: ` : "";
+    return this.note("session-start", `${title}session started${at ? " at " + wallClock(at) : ""}.`);
   }
   line(message, partial) {
     const p = document.createElement("p");
     p.className = partial ? "line partial" : "line final";
     p.lang = message.lang || "";
-    p.dir = isRtl(message.lang) ? "rtl" : "auto";
+    // The line's direction is its language's, never guessed from its first letter,
+    // which may be a speaker's name in another script.
+    p.dir = message.lang ? (isRtl(message.lang) ? "rtl" : "ltr") : "auto";
     p.dataset.segment = message.segment || "";
-    const who = [message.speaker, message.agenda_item].filter(Boolean).join(" · ");
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = `${clock(message.start)}${who ? "  " + who : ""}`;
+    meta.append(clock(message.start));
+    for (const name of [message.speaker, message.agenda_item].filter(Boolean)) {
+      const isolated = document.createElement("bdi");  // a name keeps its own direction
+      isolated.textContent = name;
+      meta.append(meta.childNodes.length > 1 ? " · " : "  ", isolated);
+    }
     const text = document.createElement("span");
     text.className = "text";
     if (this.marker && !partial) this.marker(text, message.text, message.lang); else text.textContent = message.text;
@@ -125,6 +147,14 @@ class CaptionView {
     return p;
   }
   show(message) {
+    const newSession = message.session && this.session && message.session !== this.session;
+    if (message.session) this.session = message.session;
+    if (message.type === "session") {
+      this.append(this.sessionLine(message));
+      this.scroll();
+      return;
+    }
+    if (newSession) this.append(this.note("session-start", "A new session started."));
     if (message.type === "partial") {
       const p = this.line(message, true);
       if (this.partial) this.partial.replaceWith(p); else this.container.append(p);
@@ -152,10 +182,46 @@ function applyPreferences() {
   return { theme, size };
 }
 
-async function sessionLanguages() {
+// What the room offers: its caption languages without the floor's own (which
+// "Floor (original)" already is), and whether a session runs.  Null: unreachable.
+async function roomStatus() {
   try {
-    const response = await fetch("/api/status");
-    const status = await response.json();
-    return status.languages || [];
-  } catch (error) { return []; }
+    const status = await (await fetch("/api/status")).json();
+    const floor = status.floor_language;
+    return { running: status.running, floor, languages: (status.languages || []).filter((l) => l !== floor) };
+  } catch (error) { return null; }
+}
+
+async function sessionLanguages() {
+  const status = await roomStatus();
+  return status ? status.languages : [];
+}
+
+// The badge says what a reader needs: live, connected with no session running,
+// reconnecting, or that a token is needed.  It follows the socket and the messages.
+class LiveBadge {
+  constructor(element) { this.element = element; this.socket = "connecting"; this.running = null; this.heard = 0; this.render(); }
+  onSocket(state) {
+    this.socket = state;
+    if (state === "live") {
+      // The room's word counts only if no message has told us more in the meantime.
+      const before = this.heard;
+      roomStatus().then((s) => { if (s && this.heard === before) { this.running = s.running; this.render(); } });
+    }
+    this.render();
+  }
+  onMessage(message) {
+    this.heard += 1;
+    if (message.type === "session") this.running = message.state !== "ended";
+    else if (["partial", "final", "translation"].includes(message.type)) this.running = true;
+    else if (message.type === "status" && typeof message.running === "boolean") this.running = message.running;
+    else return;
+    this.render();
+  }
+  render() {
+    let [text, className] = stateLabel(this.socket);
+    if (this.socket === "live" && this.running === false) [text, className] = ["connected · no session running", "state"];
+    if (this.socket === "connecting") [text, className] = ["connecting…", "state"];
+    this.element.textContent = text; this.element.className = className;
+  }
 }
