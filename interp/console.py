@@ -27,7 +27,7 @@ LEGEND = (
     "[start → end of the words, in session time] (language) final text  · seconds after"
     " the words ended\n{:>19}(target) its translation  · seconds after the final"
 )
-"""Printed once, above the first caption: what each part of a line means."""
+"""Printed once on a terminal, above the first caption: what each part of a line means."""
 KEPT_FINALS = 256
 """Finals remembered to time their translations against."""
 
@@ -110,11 +110,9 @@ class CaptionPrinter:
                 self._out.flush()
                 self._partial_shown = True
             return
-        if not self._legend_shown:
+        if not self._legend_shown and self._interactive:  # a pipe gets caption lines only
             self._legend_shown = True
-            self._write_line(
-                _DIM + LEGEND.format("") + _RESET if self._interactive else LEGEND.format("")
-            )
+            self._write_line(_DIM + LEGEND.format("") + _RESET)
         if message.type in ("translation", "error"):
             detail = ""
             if message.type == "translation":
