@@ -9,6 +9,7 @@ text record.  A ``heading`` (a session's title, date and language) opens the fil
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from .wire import Message, encode
@@ -31,6 +32,13 @@ def clock(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def isolate(name: str) -> str:
+    """``name`` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE when it holds
+    right-to-left letters, so an Arabic name cannot turn the English line it leads."""
+    rtl = any(unicodedata.bidirectional(char) in ("R", "AL") for char in name)
+    return f"\u2068{name}\u2069" if rtl else name
 
 
 def _changes(finals: Sequence[Message], field: str) -> list[bool]:
@@ -63,9 +71,9 @@ def to_txt(finals: Sequence[Message], heading: str | None = None) -> str:
         finals, _changes(finals, "agenda_item"), _changes(finals, "speaker"), strict=True
     ):
         if new_item and m.agenda_item:
-            out.append(f"\n{m.agenda_item}\n{'=' * len(m.agenda_item)}\n")
+            out.append(f"\n{isolate(m.agenda_item)}\n{'=' * len(m.agenda_item)}\n")
         if (new_speaker or new_item) and m.speaker:
-            out.append(f"\n{m.speaker}:\n")
+            out.append(f"\n{isolate(m.speaker)}:\n")
         out.append(f"[{clock(m.start)}] {m.text}\n")
     return "".join(out)
 
@@ -76,7 +84,7 @@ def to_srt(finals: Sequence[Message]) -> str:
     for number, (m, new_speaker) in enumerate(zip(finals, changed, strict=True), start=1):
         start, end = m.start or 0.0, m.end or 0.0
         # SRT has no speaker field: the name leads the cue where the speaker changes.
-        who = f"{m.speaker}: " if m.speaker and new_speaker else ""
+        who = f"{isolate(m.speaker)}: " if m.speaker and new_speaker else ""
         cues.append(
             f"{number}\n{_clock(start, ',')} --> {_clock(max(end, start + 0.001), ',')}\n"
             f"{_cue_text(who + m.text)}\n"

@@ -58,11 +58,11 @@ def to_docx(messages: Sequence[Message], session: dict[str, Any], lang: str | No
     for m in messages:
         if m.agenda_item != item:
             item = m.agenda_item
-            document.add_heading(m.agenda_item or "(no agenda item)", level=1)
+            document.add_heading(formats.isolate(m.agenda_item or "(no agenda item)"), level=1)
             speaker = object()
         if m.speaker != speaker:
             speaker = m.speaker
-            document.add_heading(m.speaker or "(speaker not set)", level=2)
+            document.add_heading(formats.isolate(m.speaker or "(speaker not set)"), level=2)
         paragraph = document.add_paragraph()
         paragraph.add_run(f"[{formats.clock(m.start)}] ").italic = True
         paragraph.add_run(m.text)

@@ -132,3 +132,17 @@ def test_render_picks_finals_for_captions_and_keeps_every_message_in_json() -> N
     assert set(FORMATS) == {"txt", "srt", "vtt", "json", "jsonl"}
     with pytest.raises(ValueError, match="unknown format"):
         render("docx", messages)
+
+
+def test_a_right_to_left_name_is_isolated_in_the_text_exports() -> None:
+    arabic = "السيد محمد بن راشد"
+    messages = [
+        Message(type="final", session="s", seq=1, segment="seg-0", lang="en",
+                text="Thank you.", start=1.0, end=2.0, speaker=arabic),
+        Message(type="final", session="s", seq=2, segment="seg-1", lang="en",
+                text="Next.", start=3.0, end=4.0, speaker="Dr. Maria Lopez"),
+    ]  # fmt: skip
+    isolated = f"\u2068{arabic}\u2069"
+    assert f"{isolated}:\n[00:01] Thank you." in to_txt(messages)
+    assert f"{isolated}: Thank you." in to_srt(messages)
+    assert "Dr. Maria Lopez: Next." in to_srt(messages)  # left-to-right names stay as they are
