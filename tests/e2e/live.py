@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -190,17 +190,22 @@ class RealTimePusher(threading.Thread):
             raise self.error
 
 
-def in_viewport(page: Page, selector: str) -> bool:
-    """Whether the last element matching ``selector`` lies wholly inside the viewport."""
-    box = page.locator(selector).last.bounding_box()
-    size = page.viewport_size
-    assert box is not None and size is not None, selector
+def lies_within(box: Mapping[str, float], size: Mapping[str, int] | None) -> bool:
+    """Whether a bounding box lies wholly inside a viewport of ``size``."""
+    assert size is not None, "the page has no viewport"
     return (
         box["x"] >= 0
         and box["y"] >= 0
         and box["x"] + box["width"] <= size["width"]
         and box["y"] + box["height"] <= size["height"]
     )
+
+
+def in_viewport(page: Page, selector: str) -> bool:
+    """Whether the last element matching ``selector`` lies wholly inside the viewport."""
+    box = page.locator(selector).last.bounding_box()
+    assert box is not None, selector
+    return lies_within(box, page.viewport_size)
 
 
 def caption_rows(page: Page, container: str) -> list[tuple[str, str]]:

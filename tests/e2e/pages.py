@@ -6,7 +6,9 @@ show is known exactly.  Checks are on what lies inside the viewport.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from interp.wire import Message, Stamper
 from ..deadlines import scaled
 from ..server.test_access import ARCHIVE_TOKEN, write_archive
 from ..server.test_server import TOKEN, session_without_source
+from .live import lies_within
 
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -68,6 +71,7 @@ class Room:
                 connection.transport.abort()
 
 
+@contextlib.asynccontextmanager
 async def open_room(
     tmp_path: Path,
     host: str = "127.0.0.1",
@@ -75,8 +79,9 @@ async def open_room(
     languages: tuple[str, ...] = ("es",),
     floor: str | None = None,
     **server: Any,
-) -> tuple[CaptionServer, Any]:
-    """A server with ``languages`` on offer (the floor's own first, as ``serve`` lists them)."""
+) -> AsyncIterator[Room]:
+    """A listening server with ``languages`` on offer (the floor's first, as ``serve``
+    lists them); it closes, with every connection, when the block ends."""
     settings = config.load(
         environ={},
         overrides={
@@ -94,7 +99,8 @@ async def open_room(
         settings.server, hub, session_without_source(settings, hub, list(languages)), TOKEN,
         offered, archive_path=archive, archive_token=ARCHIVE_TOKEN,
     )  # fmt: skip
-    return caption_server, await caption_server.serve(host, port)
+    async with await caption_server.serve(host, port) as listening:
+        yield Room(caption_server, listening, host)
 
 
 async def new_page(browser: Browser, url: str, viewport: dict[str, int] = TABLET) -> Page:
@@ -107,14 +113,8 @@ async def new_page(browser: Browser, url: str, viewport: dict[str, int] = TABLET
 async def in_viewport(page: Page, selector: str) -> bool:
     """Whether the last element matching ``selector`` lies wholly on screen."""
     box = await page.locator(selector).last.bounding_box()
-    size = page.viewport_size
-    assert box is not None and size is not None, selector
-    return (
-        box["x"] >= 0
-        and box["y"] >= 0
-        and box["x"] + box["width"] <= size["width"]
-        and box["y"] + box["height"] <= size["height"]
-    )
+    assert box is not None, selector
+    return lies_within(box, page.viewport_size)
 
 
 async def comes_on_screen(page: Page, selector: str, seconds: float = 10) -> None:

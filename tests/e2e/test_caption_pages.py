@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from .pages import PHONE, TABLET, Room, comes_on_screen, in_viewport, new_page, open_room
+from .pages import PHONE, TABLET, comes_on_screen, in_viewport, new_page, open_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,9 +39,7 @@ async def badge_says(page: Page, words: str) -> None:
 async def test_sessions_are_marked_and_the_badge_follows_them(
     chromium: Browser, tmp_path: Path, viewport: dict[str, int]
 ) -> None:
-    server, listening = await open_room(tmp_path)
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path) as room:
         room.start_session("20261203-090000-morning", "Morning sitting")
         for _ in range(4):
             room.final()
@@ -71,9 +69,7 @@ async def test_sessions_are_marked_and_the_badge_follows_them(
 async def test_an_arabic_speaker_name_leaves_the_english_line_left_to_right(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    server, listening = await open_room(tmp_path)
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path) as room:
         room.stamper.speaker = ARABIC_NAME
         room.final("The Peace Charter was signed on the 26th of November 2024.")
         page = await new_page(chromium, f"{room.url}/?lang=source")
@@ -100,10 +96,7 @@ async def test_an_arabic_speaker_name_leaves_the_english_line_left_to_right(
 async def test_a_tablet_on_a_language_no_longer_offered_is_told_and_shown_the_floor(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    server, listening = await open_room(tmp_path, languages=("es", "fr"))
-    port = None
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path, languages=("es", "fr")) as room:
         port = room.port
         room.final("Before the restart.")
         page = await new_page(chromium, f"{room.url}/?lang=fr")
@@ -111,9 +104,7 @@ async def test_a_tablet_on_a_language_no_longer_offered_is_told_and_shown_the_fl
         assert await page.input_value("#lang") == "fr"
     # The server comes back on the same port with Spanish only.
     await badge_says(page, "reconnecting")
-    server, listening = await open_room(tmp_path, port=port, languages=("es",))
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path, port=port, languages=("es",)) as room:
         await comes_on_screen(page, "#notice", seconds=20)
         assert "Français is no longer offered" in await page.inner_text("#notice")
         assert await page.input_value("#lang") == "source"
@@ -125,9 +116,7 @@ async def test_a_tablet_on_a_language_no_longer_offered_is_told_and_shown_the_fl
 
 
 async def test_the_floor_language_is_offered_once(chromium: Browser, tmp_path: Path) -> None:
-    server, listening = await open_room(tmp_path, languages=("en", "fr"), floor="ar")
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path, languages=("en", "fr"), floor="ar") as room:
         delegate = await new_page(chromium, f"{room.url}/")
         await delegate.wait_for_function("document.querySelectorAll('#lang option').length > 1")
         options = await delegate.eval_on_selector_all("#lang option", "o => o.map(x => x.value)")
@@ -142,9 +131,7 @@ async def test_the_floor_language_is_offered_once(chromium: Browser, tmp_path: P
 async def test_the_booth_header_follows_the_floor_and_clears_with_it(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    server, listening = await open_room(tmp_path)
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path) as room:
         booth = await new_page(chromium, f"{room.url}/interpreter")
         await connected(booth)
         room.stamper.speaker, room.stamper.agenda_item = "Dr. Maria Lopez", "Item 4"
@@ -163,9 +150,7 @@ async def test_the_booth_header_follows_the_floor_and_clears_with_it(
 async def test_scrolling_back_pauses_following_and_back_to_live_resumes_it(
     chromium: Browser, tmp_path: Path, path: str
 ) -> None:
-    server, listening = await open_room(tmp_path)
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path) as room:
         page = await new_page(chromium, f"{room.url}{path}", PHONE)
         area = "#captions" if path.startswith("/?") else "#source"
         await connected(page)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from .pages import Room, new_page, open_room
+from .pages import new_page, open_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,9 +70,7 @@ async def test_every_page_reaches_aa_contrast(
     chromium: Browser, tmp_path: Path, theme: str
 ) -> None:
     problems: dict[str, list[str]] = {}
-    server, listening = await open_room(tmp_path, host="127.0.0.2", open_archive=True)
-    async with listening:
-        room = Room(server, listening, "127.0.0.2")
+    async with open_room(tmp_path, host="127.0.0.2", open_archive=True) as room:
         room.start_session("20261203-090000-morning", "Morning sitting")
         room.stamper.speaker = "Dr. Maria Lopez"
         for _ in range(3):

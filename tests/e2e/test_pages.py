@@ -14,7 +14,7 @@ from playwright.async_api import Browser
 
 from ..deadlines import scaled
 from ..server.test_access import ARCHIVE_TOKEN, SESSION
-from .pages import Room, comes_on_screen, in_viewport, new_page, open_room, shown_texts
+from .pages import comes_on_screen, in_viewport, new_page, open_room, shown_texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,9 +26,7 @@ HISTORY = 3
 async def test_a_reader_away_too_long_sees_the_gap_and_the_newest_line(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    server, listening = await open_room(tmp_path, history_limit=HISTORY)
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path, history_limit=HISTORY) as room:
         for _ in range(HISTORY + 2):
             room.final()
         page = await new_page(chromium, f"{room.url}/?lang=source")
@@ -67,11 +65,7 @@ async def test_a_reader_away_too_long_sees_the_gap_and_the_newest_line(
 async def test_closed_captions_open_with_the_link_and_say_when_it_is_missing(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    server, listening = await open_room(
-        tmp_path, open_captions=False, captions_token=CAPTIONS_TOKEN
-    )
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path, open_captions=False, captions_token=CAPTIONS_TOKEN) as room:
         first = room.final("The gallery is closed to the public.")
         page = await new_page(chromium, f"{room.url}/?lang=source&token={CAPTIONS_TOKEN}")
         await page.wait_for_selector("#captions .line.final")
@@ -82,7 +76,7 @@ async def test_closed_captions_open_with_the_link_and_say_when_it_is_missing(
         await page.wait_for_selector("#captions .line.final")
         assert "live" in await page.inner_text("#state")
 
-        refused_before = server.refused
+        refused_before = room.server.refused
         stranger = await new_page(chromium, f"{room.url}/?lang=source")
         await stranger.wait_for_function(
             "document.getElementById('state').textContent.includes('captions are closed')"
@@ -91,15 +85,13 @@ async def test_closed_captions_open_with_the_link_and_say_when_it_is_missing(
         assert await shown_texts(stranger) == []
         # One refusal, and no retry loop hammering the server.
         await stranger.wait_for_timeout(scaled(1.5) * 1000)
-        assert server.refused == refused_before + 1
+        assert room.server.refused == refused_before + 1
 
 
 async def test_the_archive_asks_for_its_token_and_exports_with_it(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    server, listening = await open_room(tmp_path)
-    async with listening:
-        room = Room(server, listening, "127.0.0.1")
+    async with open_room(tmp_path) as room:
         page = await new_page(chromium, f"{room.url}/archive")
         await page.wait_for_selector("#sign-in", state="visible")
         assert await in_viewport(page, "#archive-token")
@@ -138,9 +130,7 @@ async def test_the_operator_page_warns_when_the_token_would_cross_the_network_in
     chromium: Browser, tmp_path: Path, host: str, warned: bool
 ) -> None:
     # 127.0.0.2 stands for the venue address: not loopback by name, and plain http.
-    server, listening = await open_room(tmp_path, host=host)
-    async with listening:
-        room = Room(server, listening, host)
+    async with open_room(tmp_path, host=host) as room:
         page = await new_page(chromium, f"{room.url}/operator")
         await page.wait_for_selector("#s-session:not(:text-is('–'))")
         assert await page.is_visible("#cleartext") == warned

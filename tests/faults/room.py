@@ -157,8 +157,10 @@ class TestRoom:
         return f"ws://127.0.0.1:{self.room.port}"
 
     @contextlib.asynccontextmanager
-    async def listen(self, lang: str = "source") -> AsyncIterator[Listener]:
-        async with connect(f"{self.url}/ws/captions?lang={lang}", max_size=None) as socket:
+    async def listen(self, lang: str = "source", resume: str = "") -> AsyncIterator[Listener]:
+        """A caption client; ``resume`` is the rest of its query (``&since=…&session=…``)."""
+        url = f"{self.url}/ws/captions?lang={lang}{resume}"
+        async with connect(url, max_size=None) as socket:
             await asyncio.sleep(0)
             yield Listener(socket)
 

@@ -21,19 +21,13 @@ from interp.audio.capture import microphone
 from interp.health import Health
 
 from ..audio.fake_sounddevice import Device, FakeSoundDevice
-from ..deadlines import Deadline, scaled
+from ..deadlines import scaled
 from ..fakes import SAMPLE_RATE, ScriptBuilder
+from ..server.test_server import until
 from .room import open_test_room
 
 INTERFACE = "USB Audio Interface (hw:2,0)"
 OVERRIDES = {"audio.stall_s": 0.5, "audio.device_poll_s": 0.05, "audio.device_retry_s": 30.0}
-
-
-async def until(condition: object, what: str, seconds: float = 20.0) -> None:
-    deadline = Deadline(seconds)
-    while not condition():  # type: ignore[operator]
-        assert not deadline.expired, f"not within {deadline.allowed:.0f} s: {what}"
-        await asyncio.sleep(0.01)
 
 
 def status(port: int) -> dict[str, object]:
@@ -71,7 +65,7 @@ async def test_an_unplugged_microphone_is_found_again_and_nothing_is_lost(
                     "the first sentence captioned",
                 )
                 sd.unplug(INTERFACE)
-                await until(lambda: room.health.audio_outages == 1, "the outage noticed")
+                await until(lambda: room.health.audio_outages == 1, "the outage noticed", 20.0)
                 # The operator sees it: the status names the device that went away.
                 health = (await asyncio.to_thread(status, room.room.port))["health"]
                 assert INTERFACE in str(health["last_error"])  # type: ignore[index]

@@ -8,26 +8,15 @@ and resume with ``since`` in each way a tablet does.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Any
-
-from websockets.asyncio.client import connect
 
 from interp.archive.store import Archive
 
 from ..fakes import ScriptBuilder
-from . import room as rooms
-from .room import Listener, open_test_room
+from .room import open_test_room
 
 MORNING = ["The morning sitting opens.", "We adopt the agenda.", "The sitting is closed."]
 AFTERNOON = ["The afternoon sitting opens.", "We turn to the declaration."]
-
-
-@contextlib.asynccontextmanager
-async def reader(room: rooms.TestRoom, query: str) -> Any:
-    async with connect(f"{room.url}/ws/captions?lang=source{query}") as socket:
-        yield Listener(socket)
 
 
 async def test_two_sessions_in_a_row_never_mix(tmp_path: Path) -> None:
@@ -59,9 +48,9 @@ async def test_two_sessions_in_a_row_never_mix(tmp_path: Path) -> None:
 
         # A newcomer, a tablet resuming in the afternoon, and one back from the morning.
         async with (
-            reader(room, "") as newcomer,
-            reader(room, f"&since={since}&session={afternoon}") as resumed,
-            reader(room, f"&since={morning_last}&session={morning}") as back,
+            room.listen() as newcomer,
+            room.listen(resume=f"&since={since}&session={afternoon}") as resumed,
+            room.listen(resume=f"&since={morning_last}&session={morning}") as back,
         ):
             for tablet in (newcomer, resumed, back):
                 await tablet.until(

@@ -9,6 +9,16 @@ const NAMES = {
   it: "Italiano", gl: "Galego", ja: "日本語", ko: "한국어",
 };
 
+// Names (speaker, agenda item) as <bdi> nodes joined by " · ": each keeps its own
+// direction, so an Arabic name cannot turn the line it stands in.
+function isolatedNames(names) {
+  return names.filter(Boolean).flatMap((name, i) => {
+    const isolated = document.createElement("bdi");
+    isolated.textContent = name;
+    return i ? [" · ", isolated] : [isolated];
+  });
+}
+
 function languageName(code) { return NAMES[code] || code; }
 function isRtl(code) { return RTL.has(code); }
 
@@ -134,12 +144,8 @@ class CaptionView {
     p.dataset.segment = message.segment || "";
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.append(clock(message.start));
-    for (const name of [message.speaker, message.agenda_item].filter(Boolean)) {
-      const isolated = document.createElement("bdi");  // a name keeps its own direction
-      isolated.textContent = name;
-      meta.append(meta.childNodes.length > 1 ? " · " : "  ", isolated);
-    }
+    const names = isolatedNames([message.speaker, message.agenda_item]);
+    meta.append(clock(message.start), ...(names.length ? ["  ", ...names] : []));
     const text = document.createElement("span");
     text.className = "text";
     if (this.marker && !partial) this.marker(text, message.text, message.lang); else text.textContent = message.text;
