@@ -476,6 +476,7 @@ def _cmd_archive(args: argparse.Namespace) -> int:
                                   speaker=args.speaker)  # fmt: skip
             for hit in hits:
                 snippet = hit.snippet.replace("<mark>", "[").replace("</mark>", "]")
+                snippet = snippet.replace("<bdi>", "").replace("</bdi>", "")
                 snippet = snippet.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
                 print(f"{hit.session} {hit.segment} {hit.start:8.1f}s ({hit.lang}) {snippet}")
             if not hits:

@@ -518,7 +518,8 @@ def _like(folded: str) -> str:
 
 def _turn_snippet(name: str, text: str, width: int = 160) -> str:
     shown = text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
-    return f"<mark>{_escape(name)}</mark>: {_escape(shown)}"
+    # The name may be in another script than the text: isolated, it cannot reorder it.
+    return f"<bdi><mark>{_escape(name)}</mark></bdi>: {_escape(shown)}"
 
 
 def highlight(text: str, words: list[str], width: int = 160) -> str:

@@ -173,7 +173,7 @@ def test_a_name_in_the_search_box_finds_where_that_speaker_took_the_floor(tmp_pa
     # Each turn once, at its first final; the words of the name need not be in the text.
     turns = store.search("محمد")
     assert [(h.segment, h.matched) for h in turns] == [("seg-4", "speaker")]
-    assert turns[0].speaker == arabic and "<mark>" in turns[0].snippet
+    assert turns[0].speaker == arabic and f"<bdi><mark>{arabic}</mark></bdi>:" in turns[0].snippet
     assert [h.segment for h in store.search("Delegate of Cambodia")] == ["seg-1", "seg-3"]
     # "maria" finds "María": the name is folded as the text is.
     assert {h.segment for h in store.search("maria")} == {"seg-7"}

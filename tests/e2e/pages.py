@@ -26,6 +26,8 @@ from .live import lies_within
 
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
+ARABIC_NAME = "السيد محمد بن راشد"
+"""A speaker's name in a right-to-left script, set in the middle of English captions."""
 
 
 class Room:

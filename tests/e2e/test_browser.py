@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +46,6 @@ LIVE_JFK_WER_MAX = 0.30
 errors. Pushed and through Chromium's microphone, under ``CT2_FORCE_CPU_ISA=GENERIC``,
 ``AVX`` and ``AVX2`` and on a loaded machine, runs made at most one (0.045); a broken
 pipeline (lost audio, a missing final) makes far more."""
-
-
-@pytest.fixture()
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run the README's set-up command")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield instance
-        instance.close()
 
 
 def open_page(browser: Browser, url: str) -> Page:

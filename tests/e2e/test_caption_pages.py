@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from .pages import PHONE, TABLET, comes_on_screen, in_viewport, new_page, open_room
+from .pages import ARABIC_NAME, PHONE, TABLET, comes_on_screen, in_viewport, new_page, open_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ARABIC_NAME = "السيد محمد بن راشد"
 
 
 async def badge(page: Page) -> str:

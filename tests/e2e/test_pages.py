@@ -12,9 +12,20 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser
 
+from interp.archive.store import Archive
+from interp.wire import Message, Stamper
+
 from ..deadlines import scaled
 from ..server.test_access import ARCHIVE_TOKEN, SESSION
-from .pages import comes_on_screen, in_viewport, new_page, open_room, shown_texts
+from .pages import (
+    ARABIC_NAME,
+    PHONE,
+    comes_on_screen,
+    in_viewport,
+    new_page,
+    open_room,
+    shown_texts,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -123,6 +134,54 @@ async def test_the_archive_asks_for_its_token_and_exports_with_it(
         cookies = await page.context.cookies()
         (cookie,) = [c for c in cookies if c["name"] == "interp_archive"]
         assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+
+
+async def test_the_archive_finds_a_speaker_by_one_word_of_the_name_on_a_phone(
+    chromium: Browser, tmp_path: Path
+) -> None:
+    session = "20261203-093000-plenary"
+    stamper = Stamper(session)
+    started = stamper.session_message("started", 0.0)
+    started.extra.update(title="Plenary, morning sitting", wall_time=1796290200.0)
+    turns = [("Dr. Maria Lopez", "The delegation supports the Peace Charter."),
+             (ARABIC_NAME, "We thank the host country for its welcome.")]  # fmt: skip
+    messages = [started]
+    for index, (speaker, text) in enumerate(turns):
+        stamper.speaker = speaker
+        messages.append(Message(
+            type="final", session=session, seq=stamper._next(), segment=f"seg-{index}",
+            lang="en", text=text, start=10.0 * index, end=10.0 * index + 4, emitted_at=0.0,
+            speaker=speaker,
+        ))  # fmt: skip
+    archive = Archive(tmp_path / "archive.sqlite")
+    archive.write(messages)
+    archive.close()
+    async with open_room(tmp_path) as room:
+        page = await new_page(chromium, f"{room.url}/archive", PHONE)
+        await page.fill("#archive-token", ARCHIVE_TOKEN)
+        await page.click("#sign-in button")
+        await page.locator(f"#session-table a[href*='{session}']").wait_for()
+        for query, filter_, said in (("محمد", "", turns[1][1]), ("host", "Maria", None),
+                                     ("Peace", "Maria", turns[0][1])):  # fmt: skip
+            await page.fill("#q", query)
+            await page.fill("#f-speaker", filter_)
+            await page.click("#search button")
+            if said is None:  # Maria never spoke of the host country
+                await page.wait_for_function(
+                    "document.getElementById('results').textContent === 'Nothing found.'"
+                )
+                continue
+            hit = page.locator("#results .hit").first
+            await hit.wait_for()
+            assert said in await hit.inner_text()
+            # Named by the session's title, not its id, and readable without scrolling sideways.
+            assert "Plenary, morning sitting" in await hit.locator("a").inner_text()
+            assert await in_viewport(page, "#results .hit")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"the page is {width} px wide on a phone"
+        await hit.locator("a").click()
+        await comes_on_screen(page, "#transcript .segment.target")
+        assert turns[0][1] in await page.inner_text("#transcript .segment.target")
 
 
 @pytest.mark.parametrize(("host", "warned"), [("127.0.0.1", False), ("127.0.0.2", True)])
