@@ -11,13 +11,16 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import config, formats
 from .config import SAMPLE_RATE
 from .errors import InputError, InterpError
 from .events import CommittedSegment
 from .wire import Message, Stamper, new_session_id
+
+if TYPE_CHECKING:
+    from .asr.base import SpeechModel
 
 logger = logging.getLogger("interp")
 
@@ -216,7 +219,7 @@ def _pass_cost(settings: config.Settings) -> float | None:
 def _simulated_translation(
     args: argparse.Namespace,
     settings: config.Settings,
-    model: Any,
+    model: SpeechModel,
     audio: Any,
     cost: float | None,
 ) -> tuple[Any, Any] | None:

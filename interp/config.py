@@ -76,6 +76,8 @@ class AsrSettings:
     encoder_margin_s: float = 8.0
     """Silence after the buffer the encoder sees; 0 pads every pass to Whisper's 30 s."""
     offline_beam_size: int = 5
+    speech_translation_beam_size: int = 5
+    """Beam of Whisper's translation of a final's speech into English."""
     offline_batched: bool = False
     """faster-whisper's batched pipeline offline (VAD chunks of ``offline_chunk_s``
     decoded side by side, without timestamps or temperature fallback) in place of its

@@ -16,6 +16,9 @@ a temporary folder) and connects ``--listeners`` WebSocket clients to
 * final latency: ``emitted_at - end`` of each final (seconds of session audio, so what
   recognition adds), median and p95 over that minute's finals, and the largest
   recognition ``lag`` the server's status messages reported in it;
+* translation latency, per target: ``emitted_at - end`` of each translation (the same
+  clock: how long after the end of its final's speech a translation is out), median
+  and p95 over that minute's translations;
 * the server's RSS (``VmRSS`` in ``/proc/PID/status``) and its open files (the entries
   of ``/proc/PID/fd``);
 * per stream (floor finals, each target's translations): how many the archive holds,
@@ -30,7 +33,11 @@ least-squares slope of the per-minute median lag.  Exit status 1 when anything w
 lost, the RSS grew by 50 MB or more, a listener was disconnected, or the server did not
 exit cleanly.
 
+The summary adds the whole run's final and translation latencies (median, p95, max)
+and the least-squares slope of the per-minute largest lag (lag flat: near 0 s/min).
+
 Usage: scripts/bench_soak.py [--minutes 30] [--listeners 200] [--targets es,fr]
+       [--recording FILE --language xx]
 """
 
 from __future__ import annotations
@@ -104,7 +111,8 @@ class Listener:
     heard: set[Key] = field(default_factory=set)
     errors: int = 0
     primary: bool = False
-    """The one listener whose finals and status messages give the latency figures."""
+    """The first listener of its stream: its finals, translations and status messages
+    give the latency figures."""
     closed: str | None = None
     """Why the connection ended before the server was asked to stop."""
 
@@ -118,6 +126,8 @@ class Soak:
     """This minute's final latencies (``emitted_at - end``), seconds."""
     server_lags: list[float] = field(default_factory=list)
     """This minute's recognition lags from the status messages, seconds."""
+    translation_latencies: dict[str, list[float]] = field(default_factory=dict)
+    """This minute's translation latencies per target (``emitted_at - end``), seconds."""
     stopping: bool = False
 
 
@@ -136,10 +146,15 @@ async def listen(soak: Soak, listener: Listener) -> None:
                     listener.errors += 1
                     continue
                 if listener.primary:
-                    if kind == "status" and message.get("lag") is not None:
+                    if kind == "status" and listener.stream == FLOOR and message.get("lag"):
                         soak.server_lags.append(float(message["lag"]))
                     if kind == "final" and message.get("emitted_at") is not None:
-                        soak.latencies.append(message["emitted_at"] - message["end"])
+                        if listener.stream == FLOOR:
+                            soak.latencies.append(message["emitted_at"] - message["end"])
+                    if kind == "translation" and message.get("lang") == listener.stream:
+                        soak.translation_latencies.setdefault(listener.stream, []).append(
+                            message["emitted_at"] - message["end"]
+                        )
                 if listener.stream == FLOOR:
                     if kind != "final":
                         continue
@@ -190,6 +205,26 @@ def proc_status(pid: int) -> tuple[float, int]:
     return rss_kb * 1024 / 1e6, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def spread(values: list[float]) -> dict[str, float] | None:
+    """Median, p95 and max of a run's latencies, seconds."""
+    if not values:
+        return None
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), 2),
+        "p95": round(percentile(values, 0.95), 2),
+        "max": round(max(values), 2),
+    }
+
+
+def trend(points: list[tuple[int, float | None]]) -> float | None:
+    """Least-squares slope of a per-minute figure, per minute (None under two points)."""
+    known = [(x, float(y)) for x, y in points if y is not None]
+    if len(known) < 2:
+        return None
+    return round(statistics.linear_regression(*zip(*known, strict=True)).slope, 3)
+
+
 def heard_range(listeners: list[Listener], stream: str) -> tuple[int, int]:
     counts = [len(listener.heard) for listener in listeners if listener.stream == stream]
     return min(counts), max(counts)
@@ -224,9 +259,12 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
         )  # fmt: skip
     state = Soak(port)
     listeners = [Listener(streams[i % len(streams)]) for i in range(args.listeners)]
-    listeners[0].primary = True  # a floor listener
+    for stream in streams:  # the first listener of each stream
+        next(x for x in listeners if x.stream == stream).primary = True
     tasks: list[asyncio.Task[None]] = []
     rows: list[dict[str, Any]] = []
+    whole_run: list[tuple[list[float], dict[str, list[float]]]] = []
+    """Each minute's final latencies and translation latencies per target."""
     try:
         await wait_for_start(server, log)
         print(
@@ -239,8 +277,8 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
         tasks = [asyncio.create_task(listen(state, listener)) for listener in listeners]
         print(
             "minute  lag p50 ms  lag p95 ms  final latency p50/p95 s  status lag max s  "
-            "RSS MB  open files  captions archived / heard by listeners (fewest-most)  "
-            "disconnected",
+            "translation latency p50/p95 s  RSS MB  open files  "
+            "captions archived / heard by listeners (fewest-most)  disconnected",
             flush=True,
         )
         loop = asyncio.get_running_loop()
@@ -253,6 +291,8 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
             lags, state.lags = state.lags, []
             latencies, state.latencies = state.latencies, []
             server_lags, state.server_lags = state.server_lags, []
+            translated, state.translation_latencies = state.translation_latencies, {}
+            whole_run.append((latencies, translated))
             rss_mb, open_files = proc_status(server.pid)
             held = await asyncio.to_thread(archived, archive_path, streams)
             row: dict[str, Any] = {
@@ -263,6 +303,10 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
                 "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
                 "latency_p95_s": round(percentile(latencies, 0.95), 2) if latencies else None,
                 "status_lag_max_s": round(max(server_lags), 2) if server_lags else None,
+                "translation_p50_p95_s": {
+                    lang: [round(statistics.median(t), 2), round(percentile(t, 0.95), 2)]
+                    for lang, t in sorted(translated.items())
+                },
                 "rss_mb": round(rss_mb, 1),
                 "open_files": open_files,
                 "streams": {s: [len(held[s]), *heard_range(listeners, s)] for s in streams},
@@ -272,9 +316,13 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
             counts = "  ".join(f"{s} {a}/{lo}-{hi}" for s, (a, lo, hi) in row["streams"].items())
             p50, p95 = ("-" if row[k] is None else row[k] for k in ("lag_p50_ms", "lag_p95_ms"))
             latency = f"{row['latency_p50_s']}/{row['latency_p95_s']}"
+            translation = " ".join(
+                f"{lang} {a}/{b}" for lang, (a, b) in row["translation_p50_p95_s"].items()
+            )
             print(
                 f"{minute:>6}  {p50:>10}  {p95:>10}  {latency:>23}  "
-                f"{row['status_lag_max_s']!s:>16}  {row['rss_mb']:>6}  {open_files:>10}  "
+                f"{row['status_lag_max_s']!s:>16}  {translation or '-':>29}  "
+                f"{row['rss_mb']:>6}  {open_files:>10}  "
                 f"{counts}  {row['disconnected']}",
                 flush=True,
             )
@@ -303,11 +351,6 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
     disconnected = [listener for listener in listeners if listener.closed is not None]
     growth = rows[-1]["rss_mb"] - rows[0]["rss_mb"] if rows else 0.0
     medians = [(r["minute"], r["lag_p50_ms"]) for r in rows if r["lag_p50_ms"] is not None]
-    slope = (
-        statistics.linear_regression(*zip(*medians, strict=True)).slope
-        if len(medians) >= 2
-        else None
-    )
     summary = {
         "minutes": len(rows),
         "listeners": args.listeners,
@@ -319,7 +362,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
         "rss_last_mb": rows[-1]["rss_mb"] if rows else None,
         "rss_growth_mb": round(growth, 1),
         "lag_p50_first_last_ms": [medians[0][1], medians[-1][1]] if medians else None,
-        "lag_p50_slope_ms_per_minute": round(slope, 2) if slope is not None else None,
+        "lag_p50_slope_ms_per_minute": trend(medians),
         "final_latency_p50_s_first_last": [rows[0]["latency_p50_s"], rows[-1]["latency_p50_s"]]
         if rows
         else None,
@@ -328,6 +371,14 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
             default=None,
         ),
         "open_files_first_last": [rows[0]["open_files"], rows[-1]["open_files"]] if rows else None,
+        "status_lag_max_slope_s_per_minute": trend(
+            [(r["minute"], r["status_lag_max_s"]) for r in rows]
+        ),
+        "final_latency_s": spread([t for minute, _ in whole_run for t in minute]),
+        "translation_latency_s": {
+            lang: spread([t for _, by_lang in whole_run for t in by_lang.get(lang, [])])
+            for lang in targets
+        },
         "server_exit_status": status,
     }
     print("soak: " + json.dumps(summary), flush=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..audio.pcm import Samples
 from ..events import Word
@@ -46,3 +46,25 @@ class Recognizer(Protocol):
         would shorten it: slower, but its judgement of "no speech" is sound there.
         """
         ...
+
+
+class SpeechModel(Protocol):
+    """The loaded speech model (faster-whisper's ``WhisperModel``), as far as interp calls it.
+
+    faster-whisper has no type information, so its own parts stay ``Any`` here.
+    """
+
+    model: Any
+    """The CTranslate2 Whisper: language detection, ``generate``, alignment."""
+    hf_tokenizer: Any
+    feature_extractor: Any
+    frames_per_second: int
+    max_length: int
+
+    def encode(self, features: Any) -> Any: ...
+
+    def find_alignment(
+        self, tokenizer: Any, text_tokens: list[list[int]], encoder_output: Any, num_frames: int
+    ) -> list[list[dict[str, Any]]]: ...
+
+    def transcribe(self, audio: Samples, **options: Any) -> tuple[Iterable[Any], Any]: ...

@@ -22,7 +22,8 @@ from ..audio.pcm import Samples
 from ..config import SAMPLE_RATE, AsrSettings
 from ..errors import BackendError, ModelUnavailable
 from ..events import Word
-from .base import Hypothesis, LanguageChoice
+from .base import Hypothesis, LanguageChoice, SpeechModel
+from .gate import gate_of
 from .guards import runaway_loop_start
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class OfflineSegment:
     lang: str
 
 
-def load_model(model_dir: Path, settings: AsrSettings) -> Any:
+def load_model(model_dir: Path, settings: AsrSettings) -> SpeechModel:
     """Load the Whisper model from ``model_dir`` (local files only)."""
     try:
         from faster_whisper import WhisperModel
@@ -64,15 +65,44 @@ def load_model(model_dir: Path, settings: AsrSettings) -> Any:
         ) from exc
     threads = settings.cpu_threads or os.cpu_count() or 1
     try:
-        return WhisperModel(
+        model: SpeechModel = WhisperModel(
             str(model_dir),
             device="cpu",
             compute_type=settings.compute_type,
             cpu_threads=threads,
             local_files_only=True,
         )
+        return model
     except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError on bad files
         raise ModelUnavailable(f"cannot load the speech model in {model_dir}: {exc}") from exc
+
+
+def encoder_window(model: SpeechModel, features: Any, num_frames: int, margin_s: float) -> Any:
+    """The mel frames the encoder sees: the audio, padded to a margin, or to 30 s when 0."""
+    full = model.feature_extractor.nb_max_frames
+    frames = full
+    if margin_s > 0:
+        # Rounded up to a few lengths: the runtime keeps memory for each shape.
+        per_second = model.frames_per_second
+        needed = num_frames / per_second + margin_s
+        step = _WINDOW_STEP_S * per_second
+        frames = min(full, int(np.ceil(needed / _WINDOW_STEP_S)) * step)
+    content = features[:, :frames]
+    if content.shape[-1] < frames:
+        content = np.pad(content, ((0, 0), (0, frames - content.shape[-1])))
+    return np.ascontiguousarray(content)
+
+
+def start_tokens(model: SpeechModel, tokenizer: Any, prompt: str) -> list[int]:
+    """The decoder's prompt: previous text (the glossary, context), then the task tokens."""
+    context = tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
+    start = [tokenizer.sot_prev, *context[-(model.max_length // 2 - 1) :]] if context else []
+    return [*start, *tokenizer.sot_sequence]
+
+
+def new_token_cap(seconds: float) -> int:
+    """The most tokens a decode of this much audio may add: a loop cannot run on."""
+    return min(_MAX_NEW_TOKENS, int(_TOKENS_BASE + _TOKENS_PER_SECOND * seconds))
 
 
 class FasterWhisperRecognizer:
@@ -87,7 +117,7 @@ class FasterWhisperRecognizer:
     beautiful.") where the 30 s window gives nothing, so ``full_window`` keeps it.
     """
 
-    def __init__(self, model: Any, settings: AsrSettings) -> None:
+    def __init__(self, model: SpeechModel, settings: AsrSettings) -> None:
         from faster_whisper.tokenizer import Tokenizer
 
         self._model = model
@@ -109,36 +139,25 @@ class FasterWhisperRecognizer:
         try:
             features = model.feature_extractor(audio)
             num_frames = features.shape[-1] - 1  # the last frame is padding
-            encoder_output = model.encode(self._encoder_input(features, num_frames, full_window))
-            if language is None:
-                detected, probability = self._detect(encoder_output)
-                language = choose_language(detected, probability) if choose_language else detected
-            else:
-                detected, probability = language, 1.0
-            tokenizer = self._tokenizer_type(
-                model.hf_tokenizer, model.model.is_multilingual, task=s.task, language=language
-            )
-            words = self._decode(encoder_output, tokenizer, prompt, num_frames)
+            margin = 0.0 if full_window else s.encoder_margin_s
+            window = encoder_window(model, features, num_frames, margin)
+            with gate_of(model).live():  # the whole pass, ahead of any background work
+                encoder_output = model.encode(window)
+                if language is None:
+                    detected, probability = self._detect(encoder_output)
+                    language = (
+                        choose_language(detected, probability) if choose_language else detected
+                    )
+                else:
+                    detected, probability = language, 1.0
+                tokenizer = self._tokenizer_type(
+                    model.hf_tokenizer, model.model.is_multilingual, task=s.task, language=language
+                )
+                words = self._decode(encoder_output, tokenizer, prompt, num_frames)
         except Exception as exc:
             raise BackendError("speech recognition", str(exc)) from exc
         text_language = "en" if s.task == "translate" else None
         return Hypothesis(tuple(words), detected, probability, text_language)
-
-    def _encoder_input(self, features: Any, num_frames: int, full_window: bool) -> Any:
-        """The mel frames the encoder sees: the buffer, padded to 30 s or to a margin."""
-        full = self._model.feature_extractor.nb_max_frames
-        frames = full
-        margin = self._settings.encoder_margin_s
-        if margin > 0 and not full_window:
-            # Rounded up to a few lengths: the runtime keeps memory for each shape.
-            per_second = self._model.frames_per_second
-            needed = num_frames / per_second + margin
-            step = _WINDOW_STEP_S * per_second
-            frames = min(full, int(np.ceil(needed / _WINDOW_STEP_S)) * step)
-        content = features[:, :frames]
-        if content.shape[-1] < frames:
-            content = np.pad(content, ((0, 0), (0, frames - content.shape[-1])))
-        return np.ascontiguousarray(content)
 
     def _detect(self, encoder_output: Any) -> tuple[str, float]:
         token, probability = self._model.model.detect_language(encoder_output)[0][0]
@@ -163,12 +182,8 @@ class FasterWhisperRecognizer:
         model = self._model
         if self._suppress is None:
             self._suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
-        context = tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
-        start = [tokenizer.sot_prev, *context[-(model.max_length // 2 - 1) :]] if context else []
-        start += tokenizer.sot_sequence
-        seconds = num_frames / model.frames_per_second
-        # A loop on noise cannot run on: no speech yields more tokens than this.
-        new_tokens = min(_MAX_NEW_TOKENS, int(_TOKENS_BASE + _TOKENS_PER_SECOND * seconds))
+        start = start_tokens(model, tokenizer, prompt)
+        new_tokens = new_token_cap(num_frames / model.frames_per_second)
         result = model.model.generate(
             encoder_output,
             [start],
@@ -211,8 +226,55 @@ class FasterWhisperRecognizer:
         ]
 
 
+def translate_speech(
+    model: SpeechModel, audio: Samples, language: str, prompt: str, settings: AsrSettings
+) -> str:
+    """Whisper's English for one final's audio, as background work on the shared model.
+
+    Not faster-whisper's ``transcribe``: that pads the audio to a 30 s window, and its
+    decode would hold the model for a second or more while live passes wait.  Here the
+    encoder sees the audio plus ``encoder_margin_s`` (as a live pass does), and the
+    encoder run and the decode each wait at the model's gate until no live pass does.
+    Audio longer than one window is translated in even pieces.
+    """
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+    gate = gate_of(model)
+    longest = model.feature_extractor.nb_max_frames / model.frames_per_second - _WINDOW_STEP_S
+    pieces = max(1, int(np.ceil(len(audio) / SAMPLE_RATE / longest)))
+    tokenizer = Tokenizer(
+        model.hf_tokenizer, model.model.is_multilingual, task="translate", language=language
+    )
+    start = [*start_tokens(model, tokenizer, prompt), tokenizer.no_timestamps]
+    suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
+    english = []
+    for piece in np.array_split(audio, pieces):
+        features = model.feature_extractor(piece)
+        num_frames = features.shape[-1] - 1  # the last frame is padding
+        window = encoder_window(model, features, num_frames, settings.encoder_margin_s)
+        with gate.background():
+            encoder_output = model.encode(window)
+        new_tokens = new_token_cap(num_frames / model.frames_per_second)
+        with gate.background():
+            result = model.model.generate(
+                encoder_output,
+                [start],
+                beam_size=settings.speech_translation_beam_size,
+                max_length=min(model.max_length, len(start) + new_tokens),
+                suppress_blank=True,
+                suppress_tokens=suppress,
+            )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        loop = runaway_loop_start(tokens)
+        text = tokenizer.decode(tokens[:loop] if loop is not None else tokens).strip()
+        if text and get_compression_ratio(text) <= settings.compression_ratio_threshold:
+            english.append(text)
+    return " ".join(english)
+
+
 def transcribe_offline(
-    model: Any,
+    model: SpeechModel,
     audio: Samples,
     settings: AsrSettings,
     progress: Callable[[float], None] | None = None,
@@ -249,8 +311,10 @@ def transcribe_offline(
             yield OfflineSegment(round(segment.start, 3), round(segment.end, 3), text, language)
 
 
-def _sequential_segments(model: Any, audio: Samples, settings: AsrSettings) -> tuple[Any, Any]:
-    return model.transcribe(  # type: ignore[no-any-return]
+def _sequential_segments(
+    model: SpeechModel, audio: Samples, settings: AsrSettings
+) -> tuple[Any, Any]:
+    return model.transcribe(
         audio,
         language=settings.language,
         task=settings.task,
@@ -264,7 +328,7 @@ def _sequential_segments(model: Any, audio: Samples, settings: AsrSettings) -> t
     )
 
 
-def _batched_segments(model: Any, audio: Samples, settings: AsrSettings) -> tuple[Any, Any]:
+def _batched_segments(model: SpeechModel, audio: Samples, settings: AsrSettings) -> tuple[Any, Any]:
     from faster_whisper import BatchedInferencePipeline
 
     pipeline = BatchedInferencePipeline(model=model)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -32,7 +31,7 @@ from ..archive.recorder import AudioRecorder
 from ..asr.streaming import StreamingTranscriber
 from ..audio.source import AudioChunk, AudioSource
 from ..config import SAMPLE_RATE, Settings
-from ..errors import InputError, InterpError
+from ..errors import InputError, InterpError, ModelUnavailable
 from ..events import CommittedSegment, TextEvent
 from ..glossary import Glossary
 from ..health import Health
@@ -98,9 +97,7 @@ class LiveSession:
         self.targets = targets
         self.glossary = glossary
         self.make_source = make_source
-        self.make_transcriber = make_transcriber or functools.partial(
-            new_transcriber, settings, model
-        )
+        self.make_transcriber = make_transcriber or self._new_transcriber
         """A fresh streaming core; run on the speech worker at each (re)start."""
         self.health = health or Health()
         self.stamper: Stamper | None = None
@@ -115,6 +112,11 @@ class LiveSession:
         self.agenda_item: str | None = None
         self.restarts = 0
         """Restarts of this session's pipeline after a fault."""
+
+    def _new_transcriber(self) -> StreamingTranscriber:
+        if self.model is None:
+            raise ModelUnavailable("no speech model is loaded")
+        return new_transcriber(self.settings, self.model)
 
     @property
     def running(self) -> bool:

@@ -3,29 +3,27 @@
 Whisper translates speech in any of its languages into English (``task="translate"``).
 No text engine installable offline reaches English from German, Russian, Chinese,
 Arabic or Khmer, so for those a final's audio is decoded once more, as English.  It
-runs on the translation worker; the model serialises it with recognition.
+runs on the translation worker, as background work on the shared model: live
+recognition goes first (see :mod:`interp.asr.gate`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable
 
 import numpy as np
 
+from ..asr.base import SpeechModel
+from ..asr.faster_whisper import translate_speech
 from ..audio.pcm import Samples
 from ..config import SAMPLE_RATE, AsrSettings
 from ..errors import BackendError
 
+__all__ = ["AudioSlice", "SessionAudio", "SpeechModel", "SpeechTranslator"]
+
 AudioSlice = Callable[[float, float], Samples | None]
-
-
-class SpeechModel(Protocol):
-    """The loaded speech model (faster-whisper's ``WhisperModel``), as far as it is used here."""
-
-    def transcribe(self, audio: Samples, **options: Any) -> tuple[Iterable[Any], Any]: ...
 
 
 class SessionAudio:
@@ -81,17 +79,7 @@ class SpeechTranslator:
         if audio is None:
             raise BackendError("translation", f"the audio of {start:.1f}-{end:.1f} s is gone")
         try:
-            segments, _ = self._model.transcribe(
-                audio,
-                language=language,
-                task="translate",
-                beam_size=self._settings.offline_beam_size,
-                condition_on_previous_text=False,
-                initial_prompt=self._prompt or None,
-                without_timestamps=True,
-                vad_filter=False,
-            )
-            text = " ".join(segment.text.strip() for segment in segments).strip()
+            text = translate_speech(self._model, audio, language, self._prompt, self._settings)
         except Exception as exc:
             raise BackendError("translation", f"Whisper speech translation: {exc}") from exc
         if not text:

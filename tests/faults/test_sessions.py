@@ -65,8 +65,12 @@ async def test_two_sessions_in_a_row_never_mix(tmp_path: Path) -> None:
         assert not set(texts) & set(MORNING), "the morning's captions replayed"
         assert "gap" not in {m["type"] for m in tablet.received}
     assert [m["text"] for m in back.of_type("final")] == AFTERNOON  # from the session's start
-    assert [m["seq"] for m in resumed.received][0] == since + 1  # nothing before, nothing twice
-    assert [m["seq"] for m in resumed.received] == afternoon_seqs[2 : len(resumed.received) + 2]
+    # Nothing before, nothing twice: the kept messages after ``since`` (partials and status
+    # messages are not kept for replay, and whether one fell there depends on timing).
+    kept = [m["seq"] for m in afternoon_tablet.received if m["type"] not in ("partial", "status")]
+    replayed = [m["seq"] for m in resumed.received if m["type"] not in ("partial", "status")]
+    after = [seq for seq in kept if seq > since]
+    assert replayed[: len(after)] == after
 
     # Segment ids restart with the session too: the archive keeps each under its own.
     archive = Archive(room.archive_path, readonly=True)

@@ -1,0 +1,75 @@
+"""One speech model, two kinds of work: live passes first, background work in the gaps.
+
+Live recognition and the work that can wait (speech translation, the record pass)
+share one loaded Whisper model, whose calls CTranslate2 runs one at a time in the
+order they come.  Left to that order, a sentence's speech translation (a second
+or more) would hold up every live pass queued behind it.  The gate orders them
+instead: a live pass takes the model as soon as the call under way returns;
+background work takes it only when no live pass waits, and in short pieces (an
+encoder run, a decoder run), so a live pass never waits for more than one piece.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
+
+
+class ModelGate:
+    """Who calls the model next: a waiting live pass, else the background."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self._live_waiting = 0
+        self.background_pieces = 0
+        """Background pieces run so far (for measurements)."""
+
+    @contextlib.contextmanager
+    def live(self) -> Iterator[None]:
+        """Hold the model for one live pass; waits only for the piece under way."""
+        with self._changed:
+            self._live_waiting += 1
+            try:
+                while self._busy:
+                    self._changed.wait()
+            finally:
+                self._live_waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    @contextlib.contextmanager
+    def background(self) -> Iterator[None]:
+        """Hold the model for one short piece of background work, once no live pass waits."""
+        with self._changed:
+            while self._busy or self._live_waiting:
+                self._changed.wait()
+            self._busy = True
+            self.background_pieces += 1
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+
+
+_gates: weakref.WeakKeyDictionary[object, ModelGate] = weakref.WeakKeyDictionary()
+_gates_lock = threading.Lock()
+
+
+def gate_of(model: object) -> ModelGate:
+    """The one gate of a loaded model, whoever calls it (made on first use)."""
+    with _gates_lock:
+        gate = _gates.get(model)
+        if gate is None:
+            gate = _gates[model] = ModelGate()
+        return gate

@@ -1,0 +1,62 @@
+"""The model gate: a live pass never waits behind queued background work.
+
+Threads are ordered by events, not by sleeps: each step waits for the state it needs.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from interp.asr.gate import ModelGate
+
+from ..deadlines import Deadline, scaled
+
+
+def test_background_work_waits_while_a_live_pass_waits() -> None:
+    gate = ModelGate()
+    order: list[str] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def first_piece() -> None:
+        with gate.background():
+            holding.set()
+            release.wait(scaled(10))
+            order.append("background 1")
+
+    def live_pass() -> None:
+        with gate.live():
+            order.append("live")
+
+    def second_piece() -> None:
+        with gate.background():
+            order.append("background 2")
+
+    threads = [threading.Thread(target=first_piece)]
+    threads[0].start()
+    assert holding.wait(scaled(10))
+    live = threading.Thread(target=live_pass)
+    live.start()
+    queued = Deadline(10)
+    while gate._live_waiting == 0:  # the live pass is queued behind the piece under way
+        assert not queued.expired, "the live pass never asked for the model"
+        live.join(0.001)
+    later = threading.Thread(target=second_piece)
+    later.start()
+    release.set()
+    for thread in (threads[0], live, later):
+        thread.join(scaled(10))
+    # The live pass waited for the piece under way only; the next piece came after it.
+    assert order == ["background 1", "live", "background 2"]
+    assert gate.background_pieces == 2
+
+
+def test_a_live_pass_takes_an_idle_model_at_once() -> None:
+    gate = ModelGate()
+    with gate.live():
+        pass
+    with gate.background():
+        pass
+    with gate.live():
+        assert gate._busy
+    assert not gate._busy
