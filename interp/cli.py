@@ -476,7 +476,7 @@ def _cmd_archive(args: argparse.Namespace) -> int:
             return 0
         if args.action == "search":
             hits = archive.search(" ".join(args.query), session=args.session, lang=args.lang,
-                                  speaker=args.speaker)  # fmt: skip
+                                  speaker=args.speaker, text_choice=args.text)  # fmt: skip
             for hit in hits:
                 snippet = hit.snippet.replace("<mark>", "[").replace("</mark>", "]")
                 snippet = snippet.replace("<bdi>", "").replace("</bdi>", "")
@@ -488,8 +488,8 @@ def _cmd_archive(args: argparse.Namespace) -> int:
         if len(args.query) != 1:
             raise InputError("archive export takes one session id; see `interp archive list`")
         session_id = args.query[0]
-        data = export(args.format, archive.transcript(session_id, args.lang),
-                      archive.session(session_id), args.lang)  # fmt: skip
+        data = export(args.format, archive.transcript(session_id, args.lang, args.text),
+                      archive.session(session_id), args.lang, args.text)  # fmt: skip
         if args.output:
             Path(args.output).write_bytes(data)
         elif args.format == "docx":
@@ -639,6 +639,12 @@ def _parser() -> argparse.ArgumentParser:
     archive.add_argument("--lang", help="only this language (export: the translation into it)")
     archive.add_argument("--speaker", help="search: only this speaker")
     archive.add_argument("--format", choices=["srt", "vtt", "txt", "json", "docx"], default="txt")
+    archive.add_argument(
+        "--text",
+        choices=["record", "live"],
+        default="record",
+        help="the record pass's text where there is one (default), or the captions as shown live",
+    )
     archive.add_argument("-o", "--output", help="export: output file (default: standard output)")
     archive.add_argument("--archive", type=Path, help="the archive file (default: the server's)")
     archive.set_defaults(handler=_cmd_archive)

@@ -79,6 +79,24 @@ class TranslationFailed:
     emitted_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class RecordText:
+    """The archive's record of a final, or of one of its translations, made after it.
+
+    The record pass decodes a final's audio again with offline settings; the live
+    text, as the room saw it, is kept beside it and never changed.  ``lang`` is the
+    final's own language for its record, a target's for the record's translation.
+    """
+
+    segment: int
+    lang: str
+    text: str
+    start: float
+    end: float
+    emitted_at: float
+    backend: str
+
+
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
     """Join model words into display text (they carry their own leading spaces)."""
     return "".join(word.text for word in words).strip()

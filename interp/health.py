@@ -30,6 +30,10 @@ class Health:
     """Times the audio input was lost (unplugged, stopped or stalled) and waited for."""
     translations_failed: int = 0
     """Translations of a final into one target that failed."""
+    records_skipped: int = 0
+    """Finals that kept their live text as their record (the record pass was too far behind)."""
+    records_failed: int = 0
+    """Record passes that raised; their finals keep their live text as their record."""
     pipeline_errors: int = 0
     """Exceptions that ended a session's pipeline (each published as an ``error``)."""
     pipeline_restarts: int = 0

@@ -15,10 +15,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 from .errors import ProtocolError
-from .events import CommittedSegment, PartialText, TextEvent, Translation, TranslationFailed
+from .events import (
+    CommittedSegment,
+    PartialText,
+    RecordText,
+    TextEvent,
+    Translation,
+    TranslationFailed,
+)
 
 VERSION = 1
-MessageType = Literal["partial", "final", "translation", "session", "status", "error", "gap"]
+MessageType = Literal[
+    "partial", "final", "translation", "record", "session", "status", "error", "gap"
+]
 _TYPES = frozenset(get_args(MessageType))
 
 
@@ -171,6 +180,21 @@ class Stamper:
             speaker=self.speaker,
             agenda_item=self.agenda_item,
             extra={"source_lang": event.source_lang, "backend": event.backend},
+        )
+
+    def stamp_record(self, event: RecordText, emitted_at: float | None = None) -> Message:
+        """A record text: the archive's, never shown as a caption (see :mod:`interp.events`)."""
+        return Message(
+            type="record",
+            session=self.session,
+            seq=self._next(),
+            segment=segment_id(event.segment),
+            lang=event.lang,
+            text=event.text,
+            start=event.start,
+            end=event.end,
+            emitted_at=round(event.emitted_at if emitted_at is None else emitted_at, 3),
+            extra={"backend": event.backend},
         )
 
     def stamp_result(self, result: Translation | TranslationFailed) -> Message:

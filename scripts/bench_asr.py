@@ -7,18 +7,26 @@ pipeline on a simulated real-time clock (computation-aware), and reports:
 * offline and streaming WER, after one text normalisation (``normalise_text``);
 * first text: from the start of each segment's speech to its first event;
 * final latency: ``emitted_at - end`` of every final (median and p95);
-* RTF of both modes, and RSS.
+* RTF of both modes, and RSS;
+* the record pass (``--record``): each final's audio decoded again as the server's
+  record pass decodes it (the finals grouped into utterances, each utterance decoded by
+  ``record_words``: beam 5, Whisper's full window, the previous record as context), and
+  its WER against the same reference, beside offline's.
+
+``--load N`` keeps N cores busy with spinning processes while it measures, as a
+venue's machine is busy with a browser, the recorder or a second room.
 
 ``--soak-minutes N`` loops the long streams through one live pipeline for N minutes
 of audio and reports lag and RSS over time.
 
-Usage: .venv/bin/python scripts/bench_asr.py [--eval-dir DIR] [--all-clips]
-       [--soak-minutes 30] [--json OUT]
+Usage: .venv/bin/python scripts/bench_asr.py [--eval-dir DIR] [--all-clips] [--record]
+       [--load 1] [--soak-minutes 30] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import statistics
@@ -35,12 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interp import config  # noqa: E402
-from interp.asr.faster_whisper import transcribe_offline  # noqa: E402
+from interp.asr.faster_whisper import record_words, transcribe_offline  # noqa: E402
 from interp.audio.source import decode_file  # noqa: E402
 from interp.config import SAMPLE_RATE  # noqa: E402
 from interp.evaluation import normalise_text  # noqa: E402
 from interp.evaluation import word_error_rate as wer  # noqa: E402
 from interp.events import CommittedSegment  # noqa: E402
+from interp.pipeline.record import record_events  # noqa: E402
 from interp.pipeline.simulate import simulate_realtime  # noqa: E402
 from interp.pipeline.speech import load_speech_model, new_transcriber  # noqa: E402
 
@@ -53,6 +62,18 @@ class Recording:
     lang: str
     reference: str
     kind: str  # stream | clip
+
+
+HELD_OUT_STREAMS = ("es", "de")
+"""The record pass's settings were chosen on the other streams and clips 000-004: these
+streams and clips 005-009 are held out (``--split held-out``)."""
+
+
+def split_of(rec: Recording) -> str:
+    if rec.kind == "stream":
+        return "held-out" if rec.lang in HELD_OUT_STREAMS else "tuning"
+    number = rec.path.stem.rsplit("-", 1)[-1]
+    return "held-out" if number.isdigit() and int(number) >= 5 else "tuning"
 
 
 def find_recordings(eval_dir: Path, all_clips: bool) -> list[Recording]:
@@ -95,6 +116,9 @@ class Result:
     rss_mb: float = 0.0
     stream_text: str = ""
     offline_text: str = ""
+    record_wer: float | None = None
+    record_text: str = ""
+    record_s_per_final: float = 0.0
     final_latencies: list[float] = field(default_factory=list)
     first_texts: list[float] = field(default_factory=list)
 
@@ -102,17 +126,39 @@ class Result:
 def run_stream(settings: config.Settings, model: Any, audio: np.ndarray, language: str | None):
     transcriber = new_transcriber(settings, model)
     first_seen: dict[int, float] = {}
-    finals: list[tuple[CommittedSegment, float]] = []
+    events: list[tuple[Any, float]] = []
     began = time.perf_counter()
     for event, emitted_at in simulate_realtime(transcriber, audio):
         first_seen.setdefault(event.segment, emitted_at - event.start)
-        if isinstance(event, CommittedSegment):
-            finals.append((event, emitted_at))
-    return finals, first_seen, time.perf_counter() - began
+        events.append((event, emitted_at))
+    return events, first_seen, time.perf_counter() - began
+
+
+def record_pass(
+    settings: config.Settings, model: Any, audio: np.ndarray, events: list[tuple[Any, float]]
+) -> tuple[str, float]:
+    """The record pass over a stream's events, as the server runs it; its text and s/final.
+
+    The finals are grouped into utterances as the server groups them (by the events in
+    their order, on the emitted clock), and each utterance's audio is decoded by
+    ``record_words``; a final the record gives no words keeps its live text.
+    """
+    finals = [event for event, _ in events if isinstance(event, CommittedSegment)]
+    decode = functools.partial(record_words, model, settings=settings.asr)
+    began = time.perf_counter()
+    records = record_events(
+        lambda x, lang, prompt, end: decode(x, lang, prompt, end), events, audio, settings.asr
+    )
+    spent = time.perf_counter() - began
+    return " ".join(records.get(f.segment, f.text) for f in finals), spent / max(1, len(finals))
 
 
 def bench_file(
-    rec: Recording, settings: config.Settings, model: Any, fixed_language: bool
+    rec: Recording,
+    settings: config.Settings,
+    model: Any,
+    fixed_language: bool,
+    with_record: bool = False,
 ) -> Result:
     import dataclasses
 
@@ -130,10 +176,14 @@ def bench_file(
     result.offline_text = " ".join(s.text for s in offline)
     result.offline_wer = wer(rec.reference, result.offline_text)
 
-    finals, first_seen, compute = run_stream(settings, model, audio, rec.lang)
+    events, first_seen, compute = run_stream(settings, model, audio, rec.lang)
+    finals = [(e, at) for e, at in events if isinstance(e, CommittedSegment)]
     result.stream_rtf = compute / duration
     result.stream_text = " ".join(f.text for f, _ in finals)
     result.stream_wer = wer(rec.reference, result.stream_text)
+    if with_record:
+        result.record_text, result.record_s_per_final = record_pass(settings, model, audio, events)
+        result.record_wer = wer(rec.reference, result.record_text)
     result.final_latencies = [round(at - f.end, 3) for f, at in finals]
     result.first_texts = [round(v, 3) for v in first_seen.values()]
     result.finals = len(finals)
@@ -149,17 +199,27 @@ def print_table(results: list[Result], header: bool = True) -> None:
     header_line = (
         f"{'file':<24} {'lang':<4} {'dur s':>6} {'WER off':>8} {'WER str':>8} {'ratio':>6} "
         f"{'1st txt':>8} {'fin p50':>8} {'fin p95':>8} {'RTF off':>8} {'RTF str':>8} {'RSS MB':>7}"
+        f" {'WER rec':>8} {'ratio':>6} {'s/fin':>6}"
     )
     if header:
         print(header_line)
         print("-" * len(header_line))
     for r in results:
         ratio = r.stream_wer / r.offline_wer if r.offline_wer else float("nan")
+        record = (
+            ""
+            if r.record_wer is None
+            else (
+                f" {r.record_wer:>8.3f} "
+                f"{r.record_wer / r.offline_wer if r.offline_wer else float('nan'):>6.2f} "
+                f"{r.record_s_per_final:>6.2f}"
+            )
+        )
         print(
             f"{r.name[:24]:<24} {r.lang:<4} {r.duration_s:>6.1f} {r.offline_wer:>8.3f} "
             f"{r.stream_wer:>8.3f} {ratio:>6.2f} {r.first_text_median_s:>8.2f} "
             f"{r.final_latency_median_s:>8.2f} {r.final_latency_p95_s:>8.2f} "
-            f"{r.offline_rtf:>8.3f} {r.stream_rtf:>8.3f} {r.rss_mb:>7.0f}",
+            f"{r.offline_rtf:>8.3f} {r.stream_rtf:>8.3f} {r.rss_mb:>7.0f}{record}",
             flush=True,
         )
 
@@ -176,6 +236,10 @@ def summarise(results: list[Result]) -> dict[str, Any]:
             "stream_wer": round(stream, 4),
             "ratio": round(stream / offline, 3) if offline else None,
         }
+        if all(r.record_wer is not None for r in rows):
+            record = sum((r.record_wer or 0.0) * r.reference_words for r in rows) / words
+            summary[lang]["record_wer"] = round(record, 4)
+            summary[lang]["record_ratio"] = round(record / offline, 3) if offline else None
     latencies = [v for r in results for v in r.final_latencies]
     firsts = [v for r in results for v in r.first_texts]
     summary["all"] = {
@@ -244,13 +308,21 @@ def main() -> None:
         help="detect the language (auto) or give the reference language (fixed)",
     )
     parser.add_argument("--only", help="run only files whose name contains this")
+    parser.add_argument(
+        "--split", choices=["tuning", "held-out"], help="only the tuning or held-out files"
+    )
     parser.add_argument("--soak-minutes", type=float, default=0.0)
+    parser.add_argument("--record", action="store_true", help="also measure the record pass")
+    parser.add_argument(
+        "--load", type=int, default=0, help="cores kept busy by spinning processes meanwhile"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "asr.json")
     args = parser.parse_args()
     if not args.eval_dir.is_dir():
         sys.exit(f"bench_asr: evaluation data not found in {args.eval_dir}; pass --eval-dir")
 
     settings = config.load()
+    spinners = busy_cores(args.load)
     began = time.perf_counter()
     model = load_speech_model(settings)
     print(
@@ -273,9 +345,11 @@ def main() -> None:
         recordings = find_recordings(args.eval_dir, args.all_clips)
         if args.only:
             recordings = [r for r in recordings if args.only in r.path.name]
+        if args.split:
+            recordings = [r for r in recordings if split_of(r) == args.split]
         results = []
         for rec in recordings:
-            result = bench_file(rec, settings, model, args.language == "fixed")
+            result = bench_file(rec, settings, model, args.language == "fixed", args.record)
             results.append(result)
             print_table([result], header=len(results) == 1)
         print()
@@ -286,9 +360,27 @@ def main() -> None:
             print(f"{lang:<4} {json.dumps(row)}")
         report["results"] = [vars(r) for r in results]
         report["summary"] = summary
+    for spinner in spinners:
+        spinner.terminate()
+    report["load"] = args.load
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str))
     print(f"\nwritten: {args.json}")
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def busy_cores(count: int) -> list[Any]:
+    """``count`` processes that keep a core busy each until terminated."""
+    import multiprocessing
+
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(count)]
+    for spinner in spinners:
+        spinner.start()
+    return spinners
 
 
 def vars_of(obj: Any) -> dict[str, Any]:

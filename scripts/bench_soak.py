@@ -195,6 +195,36 @@ def archived(path: Path, streams: list[str]) -> dict[str, set[Key]]:
     return held
 
 
+def records_made(path: Path) -> dict[str, Any]:
+    """How many finals the record pass recorded by the end, how late, and how many it changed.
+
+    Its lateness is ``emitted_at - end`` of each floor record: seconds of session audio
+    between the end of a final's speech and its record.
+    """
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        finals = db.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
+        rows = db.execute(
+            "SELECT r.emitted_at - s.end, r.text != s.text FROM records r JOIN segments s"
+            " ON s.session = r.session AND s.segment = r.segment AND s.lang = r.lang"
+        ).fetchall()
+        translated = db.execute(
+            "SELECT COUNT(*) FROM records r JOIN segments s ON s.session = r.session"
+            " AND s.segment = r.segment AND s.lang != r.lang"
+        ).fetchone()[0]
+    finally:
+        db.close()
+    return {
+        "finals": finals,
+        "recorded": len(rows),
+        "changed": sum(1 for _, changed in rows if changed),
+        "translations_of_records": translated,
+        "record_latency_s": spread([late for late, _ in rows if late is not None]),
+    }
+
+
 def proc_status(pid: int) -> tuple[float, int]:
     """The process's RSS in MB (10^6 bytes) and its number of open files."""
     rss_kb = 0
@@ -380,6 +410,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
             for lang in targets
         },
         "server_exit_status": status,
+        "record_pass": records_made(archive_path),
     }
     print("soak: " + json.dumps(summary), flush=True)
     for listener in disconnected[:5]:

@@ -22,28 +22,40 @@ CONTENT_TYPES = {
 
 
 def export(
-    fmt: str, messages: Sequence[Message], session: dict[str, Any], lang: str | None
+    fmt: str,
+    messages: Sequence[Message],
+    session: dict[str, Any],
+    lang: str | None,
+    text: str = "record",
 ) -> bytes:
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
     if fmt == "docx":
-        return to_docx(messages, session, lang)
+        return to_docx(messages, session, lang, text)
     if fmt == "json":
         return formats.to_json(messages).encode("utf-8")
-    return formats.render(fmt, messages, lang, heading(session, lang)).encode("utf-8")
+    return formats.render(fmt, messages, lang, heading(session, lang, text)).encode("utf-8")
 
 
-def heading(session: dict[str, Any], lang: str | None) -> str:
+def heading(session: dict[str, Any], lang: str | None, text: str = "record") -> str:
     """The title, then the session, when it started (the venue's local time), the language."""
+    title = session.get("title") or f"Session {session['id']}"
+    return f"{title}\n{' · '.join(_details(session, lang, text))}"
+
+
+def _details(session: dict[str, Any], lang: str | None, text: str) -> list[str]:
     details = [f"Session {session['id']}"]
     if session.get("started_at"):
         started = datetime.fromtimestamp(session["started_at"])
         details.append(f"started {started:%Y-%m-%d %H:%M}")
     details.append(f"translation into {lang}" if lang else "floor language (original)")
-    return f"{session.get('title') or 'Session ' + session['id']}\n{' · '.join(details)}"
+    details.append("captions as shown live" if text == "live" else "record text")
+    return details
 
 
-def to_docx(messages: Sequence[Message], session: dict[str, Any], lang: str | None) -> bytes:
+def to_docx(
+    messages: Sequence[Message], session: dict[str, Any], lang: str | None, text: str = "record"
+) -> bytes:
     """A verbatim record: a heading per agenda item, then each speaker's words."""
     from docx import Document
 
@@ -52,6 +64,7 @@ def to_docx(messages: Sequence[Message], session: dict[str, Any], lang: str | No
     details = [f"Session {session['id']}", f"state: {session.get('state')}"]
     if lang:
         details.append(f"language: {lang}")
+    details.append("captions as shown live" if text == "live" else "record text")
     document.add_paragraph(" · ".join(details))
     item: object = object()
     speaker: object = object()

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import ArchiveError
 from ..wire import Message
@@ -98,7 +98,32 @@ MIGRATIONS = [
         SELECT DISTINCT session, lang FROM segments
         UNION SELECT DISTINCT session, lang FROM translations;
     """,
+    # 3: the record pass's texts beside the live ones, a final's and its translations'
+    # in one table (a record's translation may come before or after the live one), and
+    # the search index told which text a row is
+    """
+    CREATE TABLE records (
+        session TEXT NOT NULL,
+        segment TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        text TEXT NOT NULL,
+        backend TEXT,
+        emitted_at REAL,
+        PRIMARY KEY (session, segment, lang)
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE search_v3 USING fts5(
+        folded, session UNINDEXED, segment UNINDEXED, lang UNINDEXED, kind UNINDEXED,
+        tokenize = 'trigram'
+    );
+    INSERT INTO search_v3 (folded, session, segment, lang, kind)
+        SELECT folded, session, segment, lang, 'live' FROM search;
+    DROP TABLE search;
+    ALTER TABLE search_v3 RENAME TO search;
+    """,
 ]
+
+TextChoice = Literal["record", "live"]
+"""Which text the archive reads: the record pass's where there is one, or the captions as shown."""
 
 
 def fold(text: str) -> str:
@@ -126,13 +151,18 @@ class SearchHit:
     """Found in a translation into ``lang``, not in the words spoken on the floor."""
     matched: str = "text"
     """``text``, or ``speaker``: the query names the speaker of a turn starting here."""
+    record: bool = False
+    """Found in the record pass's text."""
+    live_only: bool = False
+    """Found in the live captions, where the record of the same segment says otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "session": self.session, "segment": self.segment, "lang": self.lang,
             "text": self.text, "snippet": self.snippet, "start": self.start, "end": self.end,
             "speaker": self.speaker, "agenda_item": self.agenda_item,
-            "translation": self.translation, "matched": self.matched,
+            "translation": self.translation, "matched": self.matched, "record": self.record,
+            "live_only": self.live_only,
         }  # fmt: skip
 
 
@@ -146,6 +176,14 @@ class Archive:
                 if not path.is_file():
                     raise ArchiveError(f"no archive at {path}")
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+                if self.db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+                    # An archive of an earlier version, never opened by this one's server:
+                    # brought up to date once, then read as it is.
+                    self.db.close()
+                    Archive(path).close()
+                    self.db = sqlite3.connect(
+                        f"file:{path}?mode=ro", uri=True, check_same_thread=False
+                    )
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(path, check_same_thread=False)
@@ -214,10 +252,20 @@ class Archive:
                     (m.extra.get("wall_time", time.time()), m.session),
                 )
             return
-        if m.type not in ("final", "translation") or m.segment is None:
+        if m.type not in ("final", "translation", "record") or m.segment is None:
             return
         self._ensure_session(m.session)
-        if m.type == "final":
+        kind = "live"
+        if m.type == "record":
+            kind = "record"
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO records (session, segment, lang, text, backend, emitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (m.session, m.segment, m.lang or "", m.text, m.extra.get("backend"), m.emitted_at),
+            )
+            if not cursor.rowcount:
+                return  # a record is made once; a replayed one is not indexed twice
+        elif m.type == "final":
             db.execute(
                 "INSERT OR IGNORE INTO segments (session, segment, seq, lang, text, start, end,"
                 " emitted_at, speaker, agenda_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -236,8 +284,8 @@ class Archive:
             (m.session, m.lang or ""),
         )
         db.execute(
-            "INSERT INTO search (folded, session, segment, lang) VALUES (?, ?, ?, ?)",
-            (fold(m.text), m.session, m.segment, m.lang or ""),
+            "INSERT INTO search (folded, session, segment, lang, kind) VALUES (?, ?, ?, ?, ?)",
+            (fold(m.text), m.session, m.segment, m.lang or "", kind),
         )
 
     def record_dead_letter(self, message: Message, error: str) -> None:
@@ -331,32 +379,48 @@ class Archive:
             raise ArchiveError(f"no session {session!r} in the archive")
         return Path(row[0]) if row[0] and Path(row[0]).is_file() else None
 
-    def transcript(self, session: str, lang: str | None = None) -> list[Message]:
+    def transcript(
+        self, session: str, lang: str | None = None, text: TextChoice = "record"
+    ) -> list[Message]:
         """The session's finals, or their translations into ``lang``, as v1 messages.
 
-        Finals already in ``lang`` stand in for their own translation.
+        Finals already in ``lang`` stand in for their own translation.  With ``text``
+        "record" each message carries the record pass's text where there is one, and
+        the live text as ``live_text`` where the two differ; with "live", the captions
+        as the room saw them, and the record as ``record_text``.
         """
         self.session(session)  # raises for an unknown session
         rows = self.db.execute(
             "SELECT s.segment, s.seq, s.lang, s.text, s.start, s.end, s.emitted_at,"
-            " sp.name, ai.title, t.lang, t.text, t.backend, t.emitted_at"
+            " sp.name, ai.title, t.text, t.backend, t.emitted_at, r.text, r.backend"
             " FROM segments s LEFT JOIN speakers sp ON sp.id = s.speaker"
             " LEFT JOIN agenda_items ai ON ai.id = s.agenda_item"
             " LEFT JOIN translations t ON t.session = s.session AND t.segment = s.segment"
-            " AND t.lang = ? WHERE s.session = ? ORDER BY s.start, s.seq",
-            (lang or "", session),
+            " AND t.lang = ?"
+            " LEFT JOIN records r ON r.session = s.session AND r.segment = s.segment"
+            " AND r.lang = COALESCE(?, s.lang)"
+            " WHERE s.session = ? ORDER BY s.start, s.seq",
+            (lang or "", lang, session),
         ).fetchall()
         out = []
-        for (segment, seq, slang, text, start, end, emitted, speaker, item,
-             tlang, ttext, backend, temitted) in rows:  # fmt: skip
-            if lang is None or lang == slang:
-                out.append(Message("final", session, seq, segment, slang, text, start, end,
-                                   emitted, speaker, item))  # fmt: skip
-            elif ttext is not None:
-                out.append(
-                    Message("translation", session, seq, segment, tlang, ttext, start, end,
-                            temitted, speaker, item, extra={"backend": backend})
-                )  # fmt: skip
+        for (segment, seq, slang, stext, start, end, emitted, speaker, item,
+             ttext, backend, temitted, rtext, rbackend) in rows:  # fmt: skip
+            floor = lang is None or lang == slang
+            live = stext if floor else ttext
+            shown = rtext if text == "record" and rtext else live
+            if shown is None:
+                continue  # no translation into ``lang`` of this final
+            extra: dict[str, Any] = {} if floor else {"backend": backend}
+            if rtext and rtext != live and text == "live":
+                extra["record_text"] = rtext
+            elif rtext and rtext != live:
+                extra["backend"] = rbackend
+                if live is not None:
+                    extra["live_text"] = live
+            kind: Literal["final", "translation"] = "final" if floor else "translation"
+            at = emitted if floor else temitted
+            out.append(Message(kind, session, seq, segment, lang or slang, shown, start, end, at,
+                               speaker, item, extra=extra))  # fmt: skip
         return out
 
     def search(
@@ -368,8 +432,14 @@ class Archive:
         since: float | None = None,
         until: float | None = None,
         limit: int = 50,
+        text_choice: TextChoice = "record",
     ) -> list[SearchHit]:
-        """Ranked hits with a highlighted snippet; filters narrow them down."""
+        """Ranked hits with a highlighted snippet; filters narrow them down.
+
+        By default a word is found in the record text or in the live captions, and a
+        segment is one hit, showing the text the word was found in; ``text_choice``
+        "live" searches the captions as shown alone.
+        """
         text = " ".join(query.split())
         if not text:
             raise ArchiveError("an empty query: type a word or phrase to search for")
@@ -393,17 +463,24 @@ class Archive:
             " LEFT JOIN speakers sp ON sp.id = s.speaker"
             " LEFT JOIN agenda_items ai ON ai.id = s.agenda_item"
         )
-        columns = "x.session, x.segment, x.lang, s.start, s.end, sp.name, ai.title, s.lang, s.text"
+        columns = (
+            "x.session, x.segment, x.lang, x.kind, s.start, s.end, sp.name, ai.title, s.lang,"
+            " s.text"
+        )
         outer = (" WHERE " + " AND ".join(where)) if where else ""
         inner_where = []
         inner_params: list[Any] = []
-        for column, value in (("session", session), ("lang", lang)):
+        kind = "live" if text_choice == "live" else None
+        for column, value in (("session", session), ("lang", lang), ("kind", kind)):
             if value:
                 inner_where.append(f"{column} = ?")
                 inner_params.append(value)
         inner_extra = "".join(f" AND {clause}" for clause in inner_where)
         # The filters on joined tables apply after the FTS query: let it return more.
         inner_limit = limit if not (speaker or since is not None or until is not None) else -1
+        row_limit = limit if kind else 2 * limit  # a segment's live and record rows: one hit
+        if inner_limit > 0:
+            inner_limit = row_limit
         # Every word must appear; each is a quoted FTS5 string, so no character of the
         # query is syntax.
         words = [w for w in folded.split(" ") if w]
@@ -417,23 +494,40 @@ class Archive:
             short_filter = "".join(" AND folded LIKE ? ESCAPE '\\'" for _ in short_likes)
             # Rank and limit inside FTS5 first (its own fast path), then join the few hits.
             hits_sql = (
-                "SELECT session, segment, lang, rank FROM search"
+                "SELECT session, segment, lang, kind, rank FROM search"
                 f" WHERE search MATCH ?{short_filter}{inner_extra} ORDER BY rank LIMIT ?"
             )
             sql = (f"SELECT {columns} FROM ({hits_sql}) x {join}{outer}"
                    " ORDER BY x.rank LIMIT ?")  # fmt: skip
             rows = self.db.execute(
-                sql, [match, *short_likes, *inner_params, inner_limit, *params, limit]
+                sql, [match, *short_likes, *inner_params, inner_limit, *params, row_limit]
             ).fetchall()
         else:
             likes = " AND ".join("x.folded LIKE ? ESCAPE '\\'" for _ in words)
             scan = [f"x.{clause}" for clause in inner_where] + where
             extra = "".join(f" AND {clause}" for clause in scan)
             sql = f"SELECT {columns} FROM search x {join} WHERE {likes}{extra} LIMIT ?"
-            rows = self.db.execute(sql, [*short_likes, *inner_params, *params, limit]).fetchall()
-        hits = []
-        for sid, segment, hlang, start, end, speaker_name, item, slang, stext in rows:
-            if hlang == slang:
+            rows = self.db.execute(
+                sql, [*short_likes, *inner_params, *params, row_limit]
+            ).fetchall()
+        # One hit per segment and language; where its live and record texts both
+        # match, the record's, at the better rank of the two.
+        best: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        for row in rows:
+            key, kind_found = (row[0], row[1], row[2]), row[3]
+            if key not in best or (kind_found == "record" and best[key][3] != "record"):
+                best[key] = row if key not in best else (*row[:4], *best[key][4:])
+        hits: list[SearchHit] = []
+        for sid, segment, hlang, hkind, start, end, speaker_name, item, slang, stext in list(
+            best.values()
+        )[:limit]:
+            record = self.db.execute(
+                "SELECT text FROM records WHERE session = ? AND segment = ? AND lang = ?",
+                (sid, segment, hlang),
+            ).fetchone()
+            if hkind == "record":
+                body = record[0]
+            elif hlang == slang:
                 body = stext
             else:
                 found = self.db.execute(
@@ -442,7 +536,10 @@ class Archive:
                 ).fetchone()
                 body = found[0] if found else ""
             hits.append(SearchHit(sid, segment, hlang, body, highlight(body, words),
-                                  start, end, speaker_name, item, hlang != slang))  # fmt: skip
+                                  start, end, speaker_name, item, hlang != slang,
+                                  record=hkind == "record",
+                                  live_only=hkind == "live" and record is not None
+                                  and record[0] != body))  # fmt: skip
         if len(hits) < limit and lang is None:
             hits += self._speaker_turns(folded, session, speaker, since, until, limit - len(hits))
         return hits

@@ -9,6 +9,8 @@ believes are dropped.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ import numpy as np
 from ..audio.pcm import Samples
 from ..config import SAMPLE_RATE, AsrSettings
 from ..errors import BackendError, ModelUnavailable
-from ..events import Word
+from ..events import Word, join_words
 from .base import Hypothesis, LanguageChoice, SpeechModel
 from .gate import gate_of
 from .guards import runaway_loop_start
@@ -42,6 +44,10 @@ measured so; the full cap measured worse (Spanish WER ratio 1.20, latency p95 2.
 looping passes run on longer)."""
 _MAX_INITIAL_TIMESTAMP_INDEX = 50
 """The first timestamp is at most 1 s (50 steps of 20 ms), as in Whisper."""
+_RECORD_WINDOWS = 3
+_RECORD_REST_S = 0.5
+"""Speech left after a record decode's last word that is decoded again: less is a word's
+timing error, more is words the decode left out."""
 _PREPEND = "\"'“¿([{-"
 _APPEND = "\"'.。,，!！?？:：”)]}、"
 """Punctuation joined to the next or previous word, as faster-whisper does."""
@@ -172,58 +178,139 @@ class FasterWhisperRecognizer:
         over 30 s) whenever the decoded text stops short of the audio's end, which a
         capped or hesitant decode does; one buffer is one window here.
         """
-        from faster_whisper.transcribe import (
-            get_compression_ratio,
-            get_suppressed_tokens,
-            merge_punctuations,
-        )
+        from faster_whisper.transcribe import get_suppressed_tokens
 
-        s = self._settings
-        model = self._model
         if self._suppress is None:
             self._suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
-        start = start_tokens(model, tokenizer, prompt)
-        new_tokens = new_token_cap(num_frames / model.frames_per_second)
+        return decode_words(
+            self._model, encoder_output, tokenizer, prompt, num_frames, self._settings,
+            beam_size=self._settings.stream_beam_size, suppress=self._suppress,
+        )  # fmt: skip
+
+
+def decode_words(
+    model: SpeechModel,
+    encoder_output: Any,
+    tokenizer: Any,
+    prompt: str,
+    num_frames: int,
+    settings: AsrSettings,
+    *,
+    beam_size: int,
+    suppress: list[int],
+    hold: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+    capped: bool = True,
+) -> list[Word]:
+    """One window's words with their times, under Whisper's own guards.
+
+    ``hold`` is entered around each model call: a live pass holds the model already;
+    the record pass takes it piece by piece (see :mod:`interp.asr.gate`).  ``capped``
+    limits the new tokens by the audio's length (a live pass, whose loops must not run
+    on); uncapped, the decode may run to Whisper's 448 positions, as offline.
+    """
+    from faster_whisper.transcribe import get_compression_ratio, merge_punctuations
+
+    s = settings
+    start = start_tokens(model, tokenizer, prompt)
+    new_tokens = new_token_cap(num_frames / model.frames_per_second) if capped else model.max_length
+    with hold():
         result = model.model.generate(
             encoder_output,
             [start],
-            beam_size=s.stream_beam_size,
+            beam_size=beam_size,
             max_length=min(model.max_length, len(start) + new_tokens),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
-            suppress_tokens=self._suppress,
+            suppress_tokens=suppress,
             max_initial_timestamp_index=_MAX_INITIAL_TIMESTAMP_INDEX,
         )[0]
-        output = result.sequences_ids[0]
-        text_tokens = [t for t in output if t < tokenizer.eot]
-        # A decode that ends in a loop: keep what it heard before the loop.  A loop
-        # from the first token is all invention and leaves nothing.
-        loop = runaway_loop_start(text_tokens)
-        if loop is not None:
-            text_tokens = text_tokens[:loop]
-        if not text_tokens:
-            return []
-        # Whisper's own guards over the window, as faster-whisper applies them.
-        avg_logprob = result.scores[0] * len(output) / (len(output) + 1)
-        text = tokenizer.decode(text_tokens).strip()
-        if get_compression_ratio(text) > s.compression_ratio_threshold:
-            return []
-        if result.no_speech_prob > s.no_speech_threshold and avg_logprob < s.log_prob_threshold:
-            return []
+    output = result.sequences_ids[0]
+    text_tokens = [t for t in output if t < tokenizer.eot]
+    # A decode that ends in a loop: keep what it heard before the loop.  A loop
+    # from the first token is all invention and leaves nothing.
+    loop = runaway_loop_start(text_tokens)
+    if loop is not None:
+        text_tokens = text_tokens[:loop]
+    if not text_tokens:
+        return []
+    # Whisper's own guards over the window, as faster-whisper applies them.
+    avg_logprob = result.scores[0] * len(output) / (len(output) + 1)
+    text = tokenizer.decode(text_tokens).strip()
+    if get_compression_ratio(text) > s.compression_ratio_threshold:
+        return []
+    if result.no_speech_prob > s.no_speech_threshold and avg_logprob < s.log_prob_threshold:
+        return []
+    with hold():
         alignment = model.find_alignment(tokenizer, [text_tokens], encoder_output, num_frames)
-        timings = alignment[0] if alignment else []
-        merge_punctuations(timings, _PREPEND, _APPEND)
-        return [
-            Word(
-                round(float(t["start"]), 2),
-                round(float(t["end"]), 2),
-                t["word"],
-                float(t["probability"]),
-            )
-            for t in timings
-            if t["word"] and t["probability"] >= s.min_word_probability
-        ]
+    timings = alignment[0] if alignment else []
+    merge_punctuations(timings, _PREPEND, _APPEND)
+    return [
+        Word(
+            round(float(t["start"]), 2),
+            round(float(t["end"]), 2),
+            t["word"],
+            float(t["probability"]),
+        )
+        for t in timings
+        if t["word"] and t["probability"] >= s.min_word_probability
+    ]
+
+
+def record_words(
+    model: SpeechModel,
+    audio: Samples,
+    language: str,
+    prompt: str,
+    speech_end_s: float,
+    settings: AsrSettings,
+) -> list[Word]:
+    """The archive's record of one utterance: its audio decoded again with offline settings.
+
+    A live pass decodes a growing buffer at a small beam, under a deadline; the record
+    decodes the closed utterance once, at ``record_beam_size``, with the encoder window
+    of ``record_encoder_margin_s`` (0: Whisper's full 30 s, as offline), as background
+    work: the encoder run, the decode and the alignment each wait at the model's gate
+    until no live pass does.  Word times are relative to the audio's start; the audio
+    fits one window (the record pass keeps an utterance within ``record_max_s``).
+    ``speech_end_s`` is where the live finals say the speech ends (from the audio's
+    start): a decode whose words stop well short of it is continued.
+    """
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    gate = gate_of(model)
+    hold = functools.partial(gate.background, last=True)  # after speech translation too
+    tokenizer = Tokenizer(
+        model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
+    )
+    suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
+    words: list[Word] = []
+    offset = 0.0
+    try:
+        # A decode that stops short of the audio's end (beam search ends a sentence
+        # early, "... T-Rex" for "... T-Rex war ihm nicht gewachsen") leaves speech
+        # undecoded: as faster-whisper's own loop does, the rest is decoded again, after
+        # the words so far as its prompt.
+        for _ in range(_RECORD_WINDOWS):
+            rest = audio[int(offset * SAMPLE_RATE) :]
+            features = model.feature_extractor(rest)
+            num_frames = min(features.shape[-1] - 1, model.feature_extractor.nb_max_frames)
+            window = encoder_window(model, features, num_frames, settings.record_encoder_margin_s)
+            with hold():
+                encoder_output = model.encode(window)
+            context = " ".join(part for part in (prompt, join_words(words)) if part)
+            found = decode_words(
+                model, encoder_output, tokenizer, context, num_frames, settings,
+                beam_size=settings.record_beam_size, suppress=suppress, hold=hold, capped=False,
+            )  # fmt: skip
+            words += [Word(w.start + offset, w.end + offset, w.text, w.probability) for w in found]
+            if not found or speech_end_s - words[-1].end < _RECORD_REST_S:
+                return words
+            offset = words[-1].end
+        return words
+    except Exception as exc:
+        raise BackendError("record pass", str(exc)) from exc
 
 
 def translate_speech(
@@ -235,7 +322,30 @@ def translate_speech(
     decode would hold the model for a second or more while live passes wait.  Here the
     encoder sees the audio plus ``encoder_margin_s`` (as a live pass does), and the
     encoder run and the decode each wait at the model's gate until no live pass does.
-    Audio longer than one window is translated in even pieces.
+    """
+    return decode_utterance(
+        model, audio, language, prompt, settings, task="translate",
+        beam_size=settings.speech_translation_beam_size, margin_s=settings.encoder_margin_s,
+    )  # fmt: skip
+
+
+def decode_utterance(
+    model: SpeechModel,
+    audio: Samples,
+    language: str,
+    prompt: str,
+    settings: AsrSettings,
+    *,
+    task: str,
+    beam_size: int,
+    margin_s: float,
+) -> str:
+    """The text of one closed utterance, in pieces of background work on the shared model.
+
+    Audio longer than one window is decoded in even pieces; each encoder run and each
+    decode waits at the model's gate until no live pass does.  Whisper's guards apply
+    per piece: a decode that loops keeps what it heard before the loop, one that
+    compresses too well (a repetition) is dropped.
     """
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
@@ -244,15 +354,15 @@ def translate_speech(
     longest = model.feature_extractor.nb_max_frames / model.frames_per_second - _WINDOW_STEP_S
     pieces = max(1, int(np.ceil(len(audio) / SAMPLE_RATE / longest)))
     tokenizer = Tokenizer(
-        model.hf_tokenizer, model.model.is_multilingual, task="translate", language=language
+        model.hf_tokenizer, model.model.is_multilingual, task=task, language=language
     )
     start = [*start_tokens(model, tokenizer, prompt), tokenizer.no_timestamps]
     suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
-    english = []
+    texts = []
     for piece in np.array_split(audio, pieces):
         features = model.feature_extractor(piece)
         num_frames = features.shape[-1] - 1  # the last frame is padding
-        window = encoder_window(model, features, num_frames, settings.encoder_margin_s)
+        window = encoder_window(model, features, num_frames, margin_s)
         with gate.background():
             encoder_output = model.encode(window)
         new_tokens = new_token_cap(num_frames / model.frames_per_second)
@@ -260,7 +370,7 @@ def translate_speech(
             result = model.model.generate(
                 encoder_output,
                 [start],
-                beam_size=settings.speech_translation_beam_size,
+                beam_size=beam_size,
                 max_length=min(model.max_length, len(start) + new_tokens),
                 suppress_blank=True,
                 suppress_tokens=suppress,
@@ -269,8 +379,9 @@ def translate_speech(
         loop = runaway_loop_start(tokens)
         text = tokenizer.decode(tokens[:loop] if loop is not None else tokens).strip()
         if text and get_compression_ratio(text) <= settings.compression_ratio_threshold:
-            english.append(text)
-    return " ".join(english)
+            texts.append(text)
+    # Chinese and Japanese pieces join without a space, as their words do.
+    return ("" if language in ("zh", "ja") and task == "transcribe" else " ").join(texts)
 
 
 def transcribe_offline(

@@ -1,4 +1,4 @@
-"""One speech model, two kinds of work: live passes first, background work in the gaps.
+"""One speech model, three kinds of work: live passes first, background work in the gaps.
 
 Live recognition and the work that can wait (speech translation, the record pass)
 share one loaded Whisper model, whose calls CTranslate2 runs one at a time in the
@@ -7,6 +7,8 @@ or more) would hold up every live pass queued behind it.  The gate orders them
 instead: a live pass takes the model as soon as the call under way returns;
 background work takes it only when no live pass waits, and in short pieces (an
 encoder run, a decoder run), so a live pass never waits for more than one piece.
+Background work has two ranks: speech translation, which delegates are waiting
+for, goes before the record pass, which only the archive is.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class ModelGate:
         self._changed = threading.Condition()
         self._busy = False
         self._live_waiting = 0
+        self._urgent_waiting = 0
+        """Background work of the first rank (speech translation) waiting."""
         self.background_pieces = 0
         """Background pieces run so far (for measurements)."""
 
@@ -44,11 +48,20 @@ class ModelGate:
             self._release()
 
     @contextlib.contextmanager
-    def background(self) -> Iterator[None]:
-        """Hold the model for one short piece of background work, once no live pass waits."""
+    def background(self, last: bool = False) -> Iterator[None]:
+        """Hold the model for one short piece of background work, once no live pass waits.
+
+        ``last``: work that also lets every other background piece go first (the record).
+        """
         with self._changed:
-            while self._busy or self._live_waiting:
-                self._changed.wait()
+            if not last:
+                self._urgent_waiting += 1
+            try:
+                while self._busy or self._live_waiting or (last and self._urgent_waiting):
+                    self._changed.wait()
+            finally:
+                if not last:
+                    self._urgent_waiting -= 1
             self._busy = True
             self.background_pieces += 1
         try:

@@ -182,6 +182,8 @@ class CaptionServer:
             f"interp_listeners {status['listeners']}",
             "# TYPE interp_lag_seconds gauge",
             f"interp_lag_seconds {status['lag']}",
+            "# TYPE interp_record_backlog_seconds gauge",
+            f"interp_record_backlog_seconds {status['record_backlog_s']}",
             "# TYPE interp_messages_published_total counter",
             f"interp_messages_published_total {self.hub.published}",
             "# TYPE interp_listeners_disconnected_slow_total counter",

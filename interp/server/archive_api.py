@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import http
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from websockets.http11 import Response
 
 from ..errors import ArchiveError, ConfigError
 from .responses import json_response, ranged, response
+
+if TYPE_CHECKING:
+    from ..archive.store import TextChoice
 
 
 def is_archive_path(path: str) -> bool:
@@ -44,7 +48,7 @@ def archive_response(
             hits = archive.search(
                 first.get("q", ""), session=first.get("session"), lang=first.get("lang"),
                 speaker=first.get("speaker"), since=_number(first.get("from")),
-                until=_number(first.get("to")),
+                until=_number(first.get("to")), text_choice=_text_choice(first.get("text")),
             )  # fmt: skip
             return json_response([hit.to_dict() for hit in hits])
         parts = path.removeprefix("/api/sessions").strip("/").split("/")
@@ -70,7 +74,8 @@ def archive_response(
                     {"error": f"session {parts[0]} has no text in {lang!r} (it has: {offered})"},
                     http.HTTPStatus.NOT_FOUND,
                 )
-            body = export(fmt, archive.transcript(parts[0], lang), session, lang)
+            text = _text_choice(first.get("text"))
+            body = export(fmt, archive.transcript(parts[0], lang, text), session, lang, text)
             answer = response(http.HTTPStatus.OK, body, CONTENT_TYPES[fmt])
             name = f"{parts[0]}{'-' + lang if lang else ''}.{fmt}"
             answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -85,6 +90,14 @@ def archive_response(
         return json_response({"error": str(exc)}, http.HTTPStatus.BAD_REQUEST)
     finally:
         archive.close()
+
+
+def _text_choice(value: str | None) -> TextChoice:
+    if value in (None, "", "record"):
+        return "record"
+    if value == "live":
+        return "live"
+    raise ConfigError(f"text={value!r}: use record (the default) or live")
 
 
 def _number(value: str | None) -> float | None:

@@ -35,6 +35,8 @@ class Listener:
     def wants(self, message: Message) -> bool:
         if message.type in ("session", "status"):
             return True
+        if message.type == "record":
+            return False  # the archive's, never a caption
         if message.type == "error":
             return message.lang is None or message.lang == self.lang
         if message.type == "translation":
@@ -84,6 +86,15 @@ class Hub:
                 listener.too_slow = True
                 self.disconnected_slow += 1
             listener.wake.set()
+
+    def archive(self, message: Message) -> None:
+        """A message for the archive alone (a record text), of this session or an earlier one.
+
+        Not a caption: it goes to no listener and no history, so a record that comes
+        after its session ended cannot disturb the session that followed.
+        """
+        for callback in self.on_publish:
+            callback(message)
 
     def encoded(self, message: Message) -> str:
         """The JSON of a message, encoded once however many listeners send it."""

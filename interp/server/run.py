@@ -174,7 +174,7 @@ async def open_room(
             status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await status_task
-            await session.stop()
+            await session.aclose()
 
 
 async def serve_forever(

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..archive.recorder import AudioRecorder
+from ..asr.faster_whisper import record_words
 from ..asr.streaming import StreamingTranscriber
 from ..audio.source import AudioChunk, AudioSource
 from ..config import SAMPLE_RATE, Settings
@@ -36,6 +37,7 @@ from ..events import CommittedSegment, TextEvent
 from ..glossary import Glossary
 from ..health import Health
 from ..pipeline.live import run_live, shifted
+from ..pipeline.record import RecordFeed, RecordPass
 from ..pipeline.speech import new_transcriber
 from ..pipeline.workers import ModelWorker
 from ..translation.service import TranslationService
@@ -112,6 +114,27 @@ class LiveSession:
         self.agenda_item: str | None = None
         self.restarts = 0
         """Restarts of this session's pipeline after a fault."""
+        self.record = self._new_record_pass()
+        """Every session's record pass; it outlives each (see :meth:`aclose`)."""
+
+    def _new_record_pass(self) -> RecordPass | None:
+        model, asr = self.model, self.settings.asr
+        if model is None or not asr.record_pass:
+            return None
+        return RecordPass(
+            lambda audio, lang, prompt, end: record_words(model, audio, lang, prompt, end, asr),
+            self.service, self.glossary, self.targets, lambda: self.received_s,
+            backlog_s=asr.record_backlog_s, gap_s=asr.record_gap_s, wait_s=asr.record_wait_s,
+            max_s=asr.record_max_s, pad_s=asr.record_pad_s, min_share=asr.record_min_share,
+            prompt_chars=asr.prompt_chars,
+            health=self.health,
+        )  # fmt: skip
+
+    async def aclose(self) -> None:
+        """Stop the session, then give the record pass's backlog its deadline."""
+        await self.stop()
+        if self.record is not None:
+            await self.record.aclose(self.settings.server.stop_timeout_s)
 
     def _new_transcriber(self) -> StreamingTranscriber:
         if self.model is None:
@@ -201,6 +224,7 @@ class LiveSession:
             "speaker": self.speaker,
             "agenda_item": self.agenda_item,
             "restarts": self.restarts,
+            "record_backlog_s": round(self.record.backlog_s, 1) if self.record else 0.0,
             "last_error": self.health.last_error,
         }
 
@@ -210,6 +234,16 @@ class LiveSession:
         speech = (
             SpeechTranslator(self.model, self.settings.asr, recent.slice, self.glossary.prompt())
             if self.model is not None
+            else None
+        )
+
+        record = (
+            self.record.feed(
+                stamper.session,
+                lambda start, end: recent.slice(start, min(end, self.received_s)),
+                lambda text: self.hub.archive(stamper.stamp_record(text)),
+            )
+            if self.record is not None
             else None
         )
 
@@ -231,6 +265,8 @@ class LiveSession:
         def on_audio(chunk: AudioChunk) -> None:
             self.received_s += len(chunk.samples) / SAMPLE_RATE
             recent.append(chunk.samples)
+            if record is not None:
+                record.tick(self.received_s)
             if recorder is not None:
                 recorder.write(chunk.samples)
             power = float(np.mean(np.square(chunk.samples))) if len(chunk.samples) else 0.0
@@ -238,7 +274,9 @@ class LiveSession:
 
         translating = asyncio.create_task(stage.run(), name="translation")
         try:
-            await self._recognise_supervised(stamper, stage, on_audio, stopping)
+            await self._recognise_supervised(stamper, stage, record, on_audio, stopping)
+            if record is not None:
+                record.flush()  # the last utterance is over
             stage.finish()
             try:
                 await translating
@@ -279,6 +317,7 @@ class LiveSession:
         self,
         stamper: Stamper,
         stage: TranslationStage,
+        record: RecordFeed | None,
         on_audio: Callable[[AudioChunk], None],
         stopping: asyncio.Event,
     ) -> None:
@@ -296,6 +335,11 @@ class LiveSession:
                 self.hub.publish(stamper.stamp(event, offset_s + at))
                 if isinstance(event, CommittedSegment):
                     stage.submit(event)
+                if record is not None:
+                    if isinstance(event, CommittedSegment):
+                        record.final(event)
+                    else:
+                        record.partial(event)
 
             def on_progress(fed_s: float, offset_s: float = offset_s) -> None:
                 nonlocal progressed

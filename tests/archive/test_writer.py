@@ -206,7 +206,8 @@ def test_an_old_archive_gets_its_session_languages_on_migration(tmp_path: Path) 
     before = archive.sessions()
     # Back to the first schema, as an archive written before the migration was.
     archive.db.executescript(
-        "DROP TABLE session_languages; DROP TABLE dead_letters; PRAGMA user_version = 1;"
+        "DROP TABLE session_languages; DROP TABLE dead_letters; DROP TABLE records;"
+        " PRAGMA user_version = 1;"
     )
     archive.close()
     again = Archive(path)

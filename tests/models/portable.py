@@ -31,9 +31,16 @@ CPU time measured per pass of the test clips, shared by both cores."""
 
 def stream(settings: config.Settings, model: Any, audio: np.ndarray) -> list[TextEvent]:
     """The events of a live run over ``audio``, on the fixed-cost clock."""
+    return [event for event, _ in stream_timed(settings, model, audio)]
+
+
+def stream_timed(
+    settings: config.Settings, model: Any, audio: np.ndarray
+) -> list[tuple[TextEvent, float]]:
+    """The same, each event with the session time it was emitted at."""
     core = new_transcriber(settings, model)
     clock = PassCostClock(core, PASS_COST_S)
-    return [event for event, _ in simulate_realtime(core, audio, clock=clock)]
+    return list(simulate_realtime(core, audio, clock=clock))
 
 
 @cache

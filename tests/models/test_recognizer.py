@@ -181,3 +181,42 @@ def test_a_decode_that_ends_in_a_loop_keeps_the_words_before_it(
     decoder.loop = speech_model.hf_tokenizer.encode(" ____").ids
     looped = recognizer.transcribe(german_buffer(), language="de", prompt="")
     assert [w.text for w in looped.words] == [w.text for w in plain.words]
+
+
+def test_a_live_pass_waits_for_one_piece_of_a_record_pass_not_for_all_of_it(
+    settings: config.Settings, speech_model: Any
+) -> None:
+    """A record decode runs in pieces (the encoder, the decode, the alignment); a live
+    pass coming in meanwhile takes the model at the end of the piece under way, and
+    the record goes on after it."""
+    import threading
+
+    import numpy as np
+
+    from interp.asr.faster_whisper import record_words
+    from interp.asr.gate import gate_of
+
+    names = ["fleurs-de-005.ogg", "fleurs-fr-005.ogg", "fleurs-es-002.ogg"]
+    utterance = np.concatenate([decode_file(DATA / name) for name in names])[: 25 * 16_000]
+    gate = gate_of(speech_model)
+    before = gate.background_pieces
+    recorded: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: recorded.append(
+            record_words(speech_model, utterance, "de", "", 25.0, settings.asr)
+        )
+    )
+    worker.start()
+    try:
+        while gate.background_pieces == before and worker.is_alive():
+            threading.Event().wait(0.002)
+        live = FasterWhisperRecognizer(speech_model, settings.asr)
+        hypothesis = live.transcribe(german_buffer(), language="de", prompt="")
+        pieces_by_then = gate.background_pieces - before
+        record_still_running = worker.is_alive()
+    finally:
+        worker.join()
+    assert hypothesis.words
+    # It took the model after the first piece or the second, never after them all.
+    assert record_still_running and pieces_by_then <= 2
+    assert gate.background_pieces - before >= 3 and recorded and recorded[0]

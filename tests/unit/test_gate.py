@@ -60,3 +60,40 @@ def test_a_live_pass_takes_an_idle_model_at_once() -> None:
     with gate.live():
         assert gate._busy
     assert not gate._busy
+
+
+def test_the_record_pass_waits_for_speech_translation_too() -> None:
+    gate = ModelGate()
+    order: list[str] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def live_pass() -> None:
+        with gate.live():
+            holding.set()
+            release.wait(scaled(10))
+            order.append("live")
+
+    def record_piece() -> None:
+        with gate.background(last=True):
+            order.append("record")
+
+    def translation_piece() -> None:
+        with gate.background():
+            order.append("translation")
+
+    live = threading.Thread(target=live_pass)
+    live.start()
+    assert holding.wait(scaled(10))
+    record = threading.Thread(target=record_piece)
+    record.start()  # asks first...
+    translation = threading.Thread(target=translation_piece)
+    translation.start()
+    queued = Deadline(10)
+    while gate._urgent_waiting == 0:
+        assert not queued.expired, "the translation never asked for the model"
+        translation.join(0.001)
+    release.set()
+    for thread in (live, record, translation):
+        thread.join(scaled(10))
+    assert order == ["live", "translation", "record"]  # ...and goes last
