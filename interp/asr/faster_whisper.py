@@ -322,30 +322,7 @@ def translate_speech(
     decode would hold the model for a second or more while live passes wait.  Here the
     encoder sees the audio plus ``encoder_margin_s`` (as a live pass does), and the
     encoder run and the decode each wait at the model's gate until no live pass does.
-    """
-    return decode_utterance(
-        model, audio, language, prompt, settings, task="translate",
-        beam_size=settings.speech_translation_beam_size, margin_s=settings.encoder_margin_s,
-    )  # fmt: skip
-
-
-def decode_utterance(
-    model: SpeechModel,
-    audio: Samples,
-    language: str,
-    prompt: str,
-    settings: AsrSettings,
-    *,
-    task: str,
-    beam_size: int,
-    margin_s: float,
-) -> str:
-    """The text of one closed utterance, in pieces of background work on the shared model.
-
-    Audio longer than one window is decoded in even pieces; each encoder run and each
-    decode waits at the model's gate until no live pass does.  Whisper's guards apply
-    per piece: a decode that loops keeps what it heard before the loop, one that
-    compresses too well (a repetition) is dropped.
+    Audio longer than one window is translated in even pieces.
     """
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
@@ -354,7 +331,7 @@ def decode_utterance(
     longest = model.feature_extractor.nb_max_frames / model.frames_per_second - _WINDOW_STEP_S
     pieces = max(1, int(np.ceil(len(audio) / SAMPLE_RATE / longest)))
     tokenizer = Tokenizer(
-        model.hf_tokenizer, model.model.is_multilingual, task=task, language=language
+        model.hf_tokenizer, model.model.is_multilingual, task="translate", language=language
     )
     start = [*start_tokens(model, tokenizer, prompt), tokenizer.no_timestamps]
     suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
@@ -362,7 +339,7 @@ def decode_utterance(
     for piece in np.array_split(audio, pieces):
         features = model.feature_extractor(piece)
         num_frames = features.shape[-1] - 1  # the last frame is padding
-        window = encoder_window(model, features, num_frames, margin_s)
+        window = encoder_window(model, features, num_frames, settings.encoder_margin_s)
         with gate.background():
             encoder_output = model.encode(window)
         new_tokens = new_token_cap(num_frames / model.frames_per_second)
@@ -370,7 +347,7 @@ def decode_utterance(
             result = model.model.generate(
                 encoder_output,
                 [start],
-                beam_size=beam_size,
+                beam_size=settings.speech_translation_beam_size,
                 max_length=min(model.max_length, len(start) + new_tokens),
                 suppress_blank=True,
                 suppress_tokens=suppress,
@@ -380,8 +357,7 @@ def decode_utterance(
         text = tokenizer.decode(tokens[:loop] if loop is not None else tokens).strip()
         if text and get_compression_ratio(text) <= settings.compression_ratio_threshold:
             texts.append(text)
-    # Chinese and Japanese pieces join without a space, as their words do.
-    return ("" if language in ("zh", "ja") and task == "transcribe" else " ").join(texts)
+    return " ".join(texts)
 
 
 def transcribe_offline(
