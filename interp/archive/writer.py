@@ -131,7 +131,7 @@ class ArchiveWriter:
         return self._queue.qsize() + self._holding
 
     def put(self, message: Message) -> None:
-        if message.type in ("final", "translation", "session"):
+        if message.type in ("final", "translation", "record", "session"):
             self._queue.put(message)
 
     def close(self) -> None:

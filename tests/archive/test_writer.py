@@ -92,6 +92,23 @@ def full_writer(path: Path, health: Health, **options: Any) -> tuple[ArchiveWrit
     return writer, opened
 
 
+def test_the_writer_stores_record_texts(tmp_path: Path) -> None:
+    # The record pass's texts reach the archive through the same writer as the finals.
+    path = tmp_path / "archive.sqlite"
+    writer = ArchiveWriter(path, flush_s=0.05)
+    record = message("record", 90, 3, "en", "Delegates welcomed the Peace Charter.")
+    for m in [*PLENARY, record]:
+        writer.put(m)
+    writer.close()
+    archive = Archive(path, readonly=True)
+    try:
+        floor = {m.segment: m for m in archive.transcript(SESSION)}
+    finally:
+        archive.close()
+    assert floor["seg-3"].text == record.text
+    assert floor["seg-3"].extra["live_text"] != record.text
+
+
 def test_a_full_disk_keeps_the_batch_and_writes_it_when_space_is_back(tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite"
     health = Health()

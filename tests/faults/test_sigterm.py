@@ -15,7 +15,11 @@ from ..e2e.live import RECORDING, captions, free_port, receive_until, start_serv
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
-def test_sigterm_ends_the_session_gracefully(tmp_path: Path) -> None:
+def test_sigterm_ends_the_session_gracefully(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Time enough for the record pass to finish the stopped session's utterances.
+    monkeypatch.setenv("INTERP_SERVER__STOP_TIMEOUT_S", str(scaled(60)))
     port = free_port()
     server = start_server(port, tmp_path, "--source", str(RECORDING), "--token", "t")
     try:
@@ -39,7 +43,13 @@ def test_sigterm_ends_the_session_gracefully(tmp_path: Path) -> None:
     try:
         (state,) = archive.db.execute("SELECT state FROM sessions WHERE id = ?", (session,))
         kept = dict(archive.db.execute("SELECT segment, text FROM segments").fetchall())
+        records = dict(
+            archive.db.execute("SELECT segment, text FROM records WHERE lang = 'en'").fetchall()
+        )
     finally:
         archive.close()
     assert state[0] == "ended"
     assert kept == {m["segment"]: m["text"] for m in finals}
+    # The stop let the record pass finish: every final has its record in the archive.
+    assert set(records) == set(kept)
+    assert all(text.strip() for text in records.values())
