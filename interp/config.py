@@ -95,6 +95,11 @@ class AsrSettings:
     record_wait_s: float = 3.0
     """Silence after an utterance's last final before its record is made, when no
     speech continues it (speech that continues it is waited for)."""
+    record_quiet_s: float = 1.0
+    """Each piece of a record waits until no live pass has run for this long: a pause
+    in speech, as live passes come every ``step_ms`` while someone speaks.  So the
+    record never holds up a live pass between two steps, and when the machine is
+    slower than speech it falls behind and catches up in pauses or after the session."""
     record_min_share: float = 0.9
     """A final's record shorter than this share of its live text (in letters) is not
     taken: the decode skipped speech the live passes heard.  Swept 0, 0.5, 0.75, 0.9 on
@@ -120,6 +125,10 @@ class AsrSettings:
     """Longest chunk of speech decoded at once when ``offline_batched``."""
     step_ms: int = 700
     """New audio needed before another streaming pass."""
+    commit_horizon_s: float = 0.0
+    """Commit a word after one pass when it is aligned to end at least this long
+    before the end of the pass's audio (an alignment commit, as AlignAtt); nearer the
+    end, two passes must agree (LocalAgreement).  0 commits by agreement only."""
     first_pass_ms: int = 500
     """Speech needed before the first pass of an utterance."""
     simulated_pass_cost_s: float | None = None

@@ -280,7 +280,8 @@ def record_words(
     from faster_whisper.transcribe import get_suppressed_tokens
 
     gate = gate_of(model)
-    hold = functools.partial(gate.background, last=True)  # after speech translation too
+    # After speech translation too, and in pauses of speech only.
+    hold = functools.partial(gate.background, last=True, quiet_s=settings.record_quiet_s)
     tokenizer = Tokenizer(
         model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language
     )

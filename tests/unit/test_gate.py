@@ -97,3 +97,38 @@ def test_the_record_pass_waits_for_speech_translation_too() -> None:
     for thread in (live, record, translation):
         thread.join(scaled(10))
     assert order == ["live", "translation", "record"]  # ...and goes last
+
+
+def test_quiet_background_work_waits_for_a_pause_in_live_passes() -> None:
+    now = [100.0]
+    gate = ModelGate(clock=lambda: now[0])
+    with gate.live():
+        pass  # the live pass ended at 100.0
+    started = threading.Event()
+
+    def record_piece() -> None:
+        with gate.background(last=True, quiet_s=1.0):
+            started.set()
+
+    piece = threading.Thread(target=record_piece)
+    piece.start()
+    # Live passes every 0.5 s keep the model from ever being quiet for 1 s.
+    for _ in range(5):
+        assert not started.wait(0.05)
+        now[0] += 0.5
+        with gate.live():
+            pass
+    assert not started.is_set()
+    now[0] += 1.0  # a pause in speech
+    with gate._changed:
+        gate._changed.notify_all()
+    assert started.wait(scaled(10)), "the piece never ran after a second of quiet"
+    piece.join(scaled(10))
+
+
+def test_quiet_counts_from_the_last_live_pass_only() -> None:
+    gate = ModelGate(clock=lambda: 0.0)
+    with gate.background(last=True, quiet_s=5.0):
+        pass  # no live pass ever ran: the model is quiet
+    with gate.background():  # speech translation asks for no quiet
+        pass
