@@ -16,11 +16,18 @@ pipeline on a simulated real-time clock (computation-aware), and reports:
 ``--load N`` keeps N cores busy with spinning processes while it measures, as a
 venue's machine is busy with a browser, the recorder or a second room.
 
+``--sweep KEY=V1,V2,...`` measures the live pipeline once per value of one streaming
+setting (``commit_horizon_s=0,1,2``) on the same files, offline once: per value and
+language, the word-weighted WER and its ratio to offline, first text and final
+latency; this is how the streaming settings' values are chosen and their sensitivity
+shown.
+
 ``--soak-minutes N`` loops the long streams through one live pipeline for N minutes
 of audio and reports lag and RSS over time.
 
 Usage: .venv/bin/python scripts/bench_asr.py [--eval-dir DIR] [--all-clips] [--record]
-       [--load 1] [--soak-minutes 30] [--json OUT]
+       [--split tuning|held-out] [--load 1] [--sweep KEY=V1,V2] [--soak-minutes 30]
+       [--json OUT]
 """
 
 from __future__ import annotations
@@ -195,6 +202,68 @@ def bench_file(
     return result
 
 
+def sweep(
+    recordings: list[Recording], settings: config.Settings, model: Any, key: str, values: list[str]
+) -> list[dict[str, Any]]:
+    """The live pipeline once per value of ``settings.asr.<key>``; offline once per file."""
+    import dataclasses
+
+    kind = type(getattr(settings.asr, key))
+    runs = {value: dataclasses.replace(settings, asr=dataclasses.replace(
+        settings.asr, **{key: kind(value)})) for value in values}  # fmt: skip
+    rows: dict[str, dict[str, Any]] = {
+        v: {"errors": {}, "finals": [], "firsts": []} for v in values
+    }
+    offline_errors: dict[str, float] = {}
+    words: dict[str, int] = {}
+    for rec in recordings:
+        audio = decode_file(rec.path)
+        count = len(normalise_text(rec.reference).split()) or 1
+        words[rec.lang] = words.get(rec.lang, 0) + count
+        offline = " ".join(s.text for s in transcribe_offline(model, audio, settings.asr))
+        offline_errors[rec.lang] = (
+            offline_errors.get(rec.lang, 0.0) + wer(rec.reference, offline) * count
+        )
+        line = [f"{rec.path.name[:24]:<24} offline {wer(rec.reference, offline):.3f}"]
+        for value, run in runs.items():
+            events, first_seen, _ = run_stream(run, model, audio, rec.lang)
+            text = " ".join(e.text for e, _ in events if isinstance(e, CommittedSegment))
+            error = wer(rec.reference, text)
+            row = rows[value]
+            row["errors"][rec.lang] = row["errors"].get(rec.lang, 0.0) + error * count
+            row["finals"] += [at - e.end for e, at in events if isinstance(e, CommittedSegment)]
+            row["firsts"] += list(first_seen.values())
+            line.append(f"{key}={value} {error:.3f}")
+        print("  ".join(line), flush=True)
+    table = []
+    print(f"\nsweep of {key} (word-weighted WER per language; ratio to offline; seconds)")
+    for value in values:
+        row = rows[value]
+        langs = {lang: round(row["errors"][lang] / words[lang], 4) for lang in sorted(words)}
+        total = sum(row["errors"].values()) / sum(words.values())
+        offline_total = sum(offline_errors.values()) / sum(words.values())
+        entry = {
+            key: value,
+            "wer": round(total, 4),
+            "ratio": round(total / offline_total, 3) if offline_total else None,
+            "wer_by_language": langs,
+            "ratio_by_language": {
+                lang: round(langs[lang] / (offline_errors[lang] / words[lang]), 3)
+                if offline_errors[lang]
+                else None
+                for lang in langs
+            },
+            "first_text_median_s": round(statistics.median(row["firsts"]), 3),
+            "final_latency_median_s": round(statistics.median(row["finals"]), 3),
+            "final_latency_p95_s": round(percentile(row["finals"], 95), 3),
+        }
+        table.append(entry)
+        print(json.dumps(entry))
+    offline_langs = {lang: round(offline_errors[lang] / words[lang], 4) for lang in sorted(words)}
+    print(json.dumps({"offline_wer_by_language": offline_langs}))
+    return table
+
+
 def print_table(results: list[Result], header: bool = True) -> None:
     header_line = (
         f"{'file':<24} {'lang':<4} {'dur s':>6} {'WER off':>8} {'WER str':>8} {'ratio':>6} "
@@ -312,6 +381,9 @@ def main() -> None:
         "--split", choices=["tuning", "held-out"], help="only the tuning or held-out files"
     )
     parser.add_argument("--soak-minutes", type=float, default=0.0)
+    parser.add_argument(
+        "--sweep", help="KEY=V1,V2: the live pipeline once per value of an AsrSettings field"
+    )
     parser.add_argument("--record", action="store_true", help="also measure the record pass")
     parser.add_argument(
         "--load", type=int, default=0, help="cores kept busy by spinning processes meanwhile"
@@ -347,19 +419,24 @@ def main() -> None:
             recordings = [r for r in recordings if args.only in r.path.name]
         if args.split:
             recordings = [r for r in recordings if split_of(r) == args.split]
-        results = []
-        for rec in recordings:
-            result = bench_file(rec, settings, model, args.language == "fixed", args.record)
-            results.append(result)
-            print_table([result], header=len(results) == 1)
-        print()
-        print_table(results)
-        summary = summarise(results)
-        print()
-        for lang, row in summary.items():
-            print(f"{lang:<4} {json.dumps(row)}")
-        report["results"] = [vars(r) for r in results]
-        report["summary"] = summary
+        if args.sweep:
+            key, _, values = args.sweep.partition("=")
+            report["split"] = args.split
+            report["sweep"] = sweep(recordings, settings, model, key, values.split(","))
+        else:
+            results = []
+            for rec in recordings:
+                result = bench_file(rec, settings, model, args.language == "fixed", args.record)
+                results.append(result)
+                print_table([result], header=len(results) == 1)
+            print()
+            print_table(results)
+            summary = summarise(results)
+            print()
+            for lang, row in summary.items():
+                print(f"{lang:<4} {json.dumps(row)}")
+            report["results"] = [vars(r) for r in results]
+            report["summary"] = summary
     for spinner in spinners:
         spinner.terminate()
     report["load"] = args.load

@@ -5,6 +5,12 @@ description: each pass over the growing buffer yields a hypothesis; the longest
 common prefix of this hypothesis and the previous one, beyond what is already
 committed, is committed and never taken back.  Words that reach back into committed
 time are dropped, as is a repeat of the committed tail at the seam.
+
+With a commit horizon it also commits by alignment, the idea of AlignAtt (Papi et
+al.; SimulStreaming) done on the word timestamps Whisper's cross-attention already
+gives: a word aligned to end at least ``horizon_s`` before the end of the audio was
+heard with all the context after it that the decoder needs, so one pass is enough.
+Agreement stays the fallback for the words nearer the end.
 """
 
 from __future__ import annotations
@@ -65,6 +71,16 @@ def _agree(previous: list[Word], fresh: list[Word]) -> tuple[list[Word], int]:
     return agreed, used
 
 
+def _aligned_prefix(words: list[Word], settled_before: float) -> list[Word]:
+    """The leading ``words`` aligned to end by ``settled_before``, but never a
+    hypothesis's last word: where Whisper stops early, its last word carries the full
+    stop it puts where it stops, and the speech after it is still unheard."""
+    count = 0
+    while count < len(words) - 1 and words[count].end <= settled_before:
+        count += 1
+    return words[:count]
+
+
 def _settled_version(previous: list[Word], prev_index: int, fresh: list[Word], index: int) -> Word:
     """The newer version of an agreed word, but with the older spelling when the newer
     one ends its hypothesis and the older one does not: Whisper puts a full stop
@@ -76,9 +92,11 @@ def _settled_version(previous: list[Word], prev_index: int, fresh: list[Word], i
 
 
 class LocalAgreement:
-    """Hypothesis buffer with LocalAgreement-2 commits."""
+    """Hypothesis buffer with LocalAgreement-2 commits, and alignment commits when
+    ``horizon_s`` is above 0."""
 
-    def __init__(self) -> None:
+    def __init__(self, horizon_s: float = 0.0) -> None:
+        self.horizon_s = horizon_s
         self.committed_end = 0.0
         """End time of the last committed word."""
         self._recent: list[Word] = []
@@ -89,8 +107,12 @@ class LocalAgreement:
         """Words of the latest hypothesis not yet committed."""
         return list(self._previous)
 
-    def insert(self, words: list[Word]) -> list[Word]:
-        """Take a new hypothesis (absolute times); return the words it commits."""
+    def insert(self, words: list[Word], audio_end: float | None = None) -> list[Word]:
+        """Take a new hypothesis (absolute times); return the words it commits.
+
+        ``audio_end`` is where the audio the hypothesis heard ends; without it (or
+        without a horizon) only agreement commits.
+        """
         # A word of punctuation alone can never be agreed on by normalised text, and
         # would block every commit after it.
         fresh = [
@@ -103,6 +125,10 @@ class LocalAgreement:
         ]
         fresh = self._drop_seam_repeat(fresh)
         committed, used = _agree(self._previous, fresh)
+        if self.horizon_s > 0 and audio_end is not None:
+            aligned = _aligned_prefix(fresh[used:], audio_end - self.horizon_s)
+            committed += aligned
+            used += len(aligned)
         self._previous = fresh[used:]
         self._remember(committed)
         return committed

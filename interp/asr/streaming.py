@@ -12,7 +12,8 @@ How an utterance flows:
   ``min_silence_ms`` of silence.  Audio outside utterances never reaches Whisper,
   which is the first guard against text on silence, noise and applause.
 * While speech goes on, once ``step_ms`` of new audio has arrived, the buffer is
-  recognised again.  Words two consecutive passes agree on are committed.
+  recognised again.  Words two consecutive passes agree on are committed, and with
+  ``commit_horizon_s`` so are words one pass aligns well before the buffer's end.
 * Committed words gather in the open segment.  A sentence end closes it as a
   ``CommittedSegment`` (a final); so does the end of the utterance, which commits
   whatever the last pass still held.
@@ -73,7 +74,7 @@ class StreamingTranscriber:
         this sample continues the last sentence."""
         self._settle_samples = int(_SETTLE_AFTER_S * SAMPLE_RATE)
         self._buffer = SampleBuffer()
-        self._agreement = LocalAgreement()
+        self._agreement = LocalAgreement(asr.commit_horizon_s)
         self._history: deque[Word] = deque(maxlen=200)
         self._prior_language: str | None = None
         """Spoken language of the previous utterance: the first guess for the next."""
@@ -251,7 +252,9 @@ class StreamingTranscriber:
             Word(w.start + offset, w.end + offset, w.text, w.probability)
             for w in cut_repeated_tail(cut_repetition_loop(heard))
         ]
-        committed = self._agreement.insert(words)
+        # The first pass's half second is a guess (see below): it never commits.
+        audio_end = None if first_pass else self._buffer.end_sample / SAMPLE_RATE
+        committed = self._agreement.insert(words, audio_end)
         if speech_end is not None:
             committed += self._agreement.flush(speech_end)
         if committed and self._language is None:

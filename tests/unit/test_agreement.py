@@ -269,3 +269,55 @@ def test_flush_holds_the_last_word_to_the_end_of_speech() -> None:
     heard_again = [Word(0.0, 0.4, " the"), Word(0.4, 0.9, " blogs"), Word(1.2, 1.5, " can")]
     agreement.insert(heard_again)
     assert keys(agreement.insert(heard_again)) == ["can"]
+
+
+# -- alignment commits (a commit horizon) -------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(hypothesis_runs(), st.sampled_from([0.3, 1.0, 2.0]), st.floats(0, 3))
+def test_alignment_commits_are_still_an_append_only_prefix_of_the_truth(
+    run: tuple[list[Word], list[list[Word]]], horizon_s: float, heard_past_s: float
+) -> None:
+    truth, hypotheses = run
+    agreement = LocalAgreement(horizon_s)
+    committed: list[Word] = []
+    for words in hypotheses:
+        before = list(committed)
+        audio_end = (words[-1].end if words else truth[0].start) + heard_past_s
+        committed += agreement.insert(words, audio_end)
+        assert committed[: len(before)] == before
+        assert keys(committed) == keys(truth[: len(committed)])
+    committed += agreement.flush()
+    assert keys(committed) == keys(truth[: len(committed)])
+    assert all(a.end <= b.start for a, b in zip(committed, committed[1:], strict=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(true_words(min_size=2), st.sampled_from([0.3, 1.0, 2.0]))
+def test_one_pass_commits_the_words_aligned_before_the_horizon_but_not_its_last(
+    truth: list[Word], horizon_s: float
+) -> None:
+    audio_end = truth[-1].end + 0.2
+    agreement = LocalAgreement(horizon_s)
+    committed = agreement.insert(truth, audio_end)
+    # a prefix: the first word past the horizon, or the last word, stops the commit
+    expected: list[Word] = []
+    for word in truth[:-1]:
+        if word.end > audio_end - horizon_s:
+            break
+        expected.append(word)
+    assert keys(committed) == keys(expected)
+    assert keys(agreement.tentative) == keys(truth[len(committed) :])
+    # without the audio's end (a first pass) or with no horizon, one pass commits nothing
+    assert LocalAgreement(horizon_s).insert(truth) == []
+    assert LocalAgreement().insert(truth, audio_end) == []
+
+
+def test_a_hypothesis_that_stops_early_keeps_its_last_word_open() -> None:
+    # Whisper heard two words of five seconds of audio and put a full stop on the second:
+    # the words after it are still to come, so the full stop must not end a sentence.
+    words = [Word(0.0, 0.4, " Good"), Word(0.5, 0.9, " morning.")]
+    agreement = LocalAgreement(1.0)
+    assert keys(agreement.insert(words, audio_end=5.0)) == ["good"]
+    assert keys(agreement.tentative) == ["morning"]

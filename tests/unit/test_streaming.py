@@ -193,18 +193,23 @@ chunkings = st.lists(st.integers(1, 20_000), min_size=1, max_size=5).filter(
     lambda sizes: sum(sizes) >= 400 * len(sizes)
 )
 REFERENCE_CHUNKS = [512]
+horizons = st.sampled_from([0.0, 0.3, 1.0, 2.0])
+"""Commit horizons: 0 is agreement alone, the others add alignment commits."""
 
 
 # -- properties ------------------------------------------------------------------------
 
 
 @SLOW
-@given(spoken_scripts(), chunkings)
-def test_any_chunking_gives_the_script_sentences(script: Script, chunks: list[int]) -> None:
-    run = transcribe(script, chunks)
+@given(spoken_scripts(), chunkings, horizons)
+def test_any_chunking_gives_the_script_sentences(
+    script: Script, chunks: list[int], horizon_s: float
+) -> None:
+    asr = replace(ASR, commit_horizon_s=horizon_s)
+    run = transcribe(script, chunks, asr=asr)
     assert_invariants(run)
     assert_same_cues(run.cues(), expected_cues(script))
-    reference = transcribe(script, REFERENCE_CHUNKS)
+    reference = transcribe(script, REFERENCE_CHUNKS, asr=asr)
     assert_same_cues(run.cues(), reference.cues())
     assert [f.lang for f in run.finals] == ["en"] * len(run.finals)
 
@@ -226,11 +231,12 @@ def test_tiny_chunks_give_the_script_sentences(script: Script, chunks: list[int]
     chunkings,
     st.sampled_from([200, 500, 1000]),
     st.sampled_from([300, 700, 1000]),
+    horizons,
 )
 def test_pass_timing_settings_do_not_change_the_finals(
-    script: Script, chunks: list[int], first_pass_ms: int, step_ms: int
+    script: Script, chunks: list[int], first_pass_ms: int, step_ms: int, horizon_s: float
 ) -> None:
-    asr = replace(ASR, first_pass_ms=first_pass_ms, step_ms=step_ms)
+    asr = replace(ASR, first_pass_ms=first_pass_ms, step_ms=step_ms, commit_horizon_s=horizon_s)
     run = transcribe(script, chunks, asr=asr)
     assert_invariants(run)
     assert_same_cues(run.cues(), expected_cues(script))
@@ -270,13 +276,14 @@ def test_speech_padding_covers_a_late_onset() -> None:
 
 
 @SLOW
-@given(spoken_scripts(), chunkings)
+@given(spoken_scripts(), chunkings, horizons)
 def test_whisper_like_trailing_periods_keep_the_invariants(
-    script: Script, chunks: list[int]
+    script: Script, chunks: list[int], horizon_s: float
 ) -> None:
     # A "." where the buffer stops may split sentences early, but no word is lost,
     # doubled or reordered, and finals still only grow.
-    run = transcribe(script, chunks, trailing_period=True)
+    asr = replace(ASR, commit_horizon_s=horizon_s)
+    run = transcribe(script, chunks, asr=asr, trailing_period=True)
     assert_invariants(run)
     got = [normalise(w.text) for f in run.finals for w in f.words]
     assert got == [normalise(w.text) for w in script.words]
