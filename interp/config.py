@@ -125,6 +125,13 @@ class AsrSettings:
     """Longest chunk of speech decoded at once when ``offline_batched``."""
     step_ms: int = 700
     """New audio needed before another streaming pass."""
+    hurry_lag_s: float = 1.5
+    """Recognition this far behind the live edge (the wall-clock wait of the oldest audio
+    fed) makes the passes cheaper until it is back under half of it: a beam of
+    ``hurried_beam_size`` and steps ``hurried_step_factor`` times longer.  0 never
+    hurries."""
+    hurried_beam_size: int = 1
+    hurried_step_factor: float = 2.0
     commit_horizon_s: float = 0.0
     """Commit a word after one pass when it is aligned to end at least this long
     before the end of the pass's audio (an alignment commit, as AlignAtt); nearer the

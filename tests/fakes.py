@@ -219,6 +219,8 @@ class FakeRecognizer:
     trailing_period: bool = False
     period_tail_s: float = 0.3
     calls: list[RecognizerCall] = field(default_factory=list)
+    beams: list[int | None] = field(default_factory=list)
+    """The beam each pass asked for (None: the recogniser's own)."""
 
     @classmethod
     def for_script(cls, script: Script, **options: object) -> FakeRecognizer:
@@ -236,7 +238,9 @@ class FakeRecognizer:
         prompt: str,
         choose_language: Callable[[str, float], str] | None = None,
         full_window: bool = False,
+        beam_size: int | None = None,
     ) -> Hypothesis:
+        self.beams.append(beam_size)
         asked = language
         detected, probability = (language, 1.0) if language is not None else self.detect()
         if language is None:

@@ -37,6 +37,7 @@ class Recognizer(Protocol):
         prompt: str,
         choose_language: LanguageChoice | None = None,
         full_window: bool = False,
+        beam_size: int | None = None,
     ) -> Hypothesis:
         """Recognise ``audio``; ``language`` None means detect it.
 
@@ -44,6 +45,7 @@ class Recognizer(Protocol):
         words are decoded in; the hypothesis still reports the detected one.
         ``full_window`` asks for Whisper's whole 30 s window even where a recogniser
         would shorten it: slower, but its judgement of "no speech" is sound there.
+        ``beam_size`` overrides the recogniser's streaming beam (a hurried pass).
         """
         ...
 

@@ -139,6 +139,7 @@ class FasterWhisperRecognizer:
         prompt: str,
         choose_language: LanguageChoice | None = None,
         full_window: bool = False,
+        beam_size: int | None = None,
     ) -> Hypothesis:
         s = self._settings
         model = self._model
@@ -159,7 +160,8 @@ class FasterWhisperRecognizer:
                 tokenizer = self._tokenizer_type(
                     model.hf_tokenizer, model.model.is_multilingual, task=s.task, language=language
                 )
-                words = self._decode(encoder_output, tokenizer, prompt, num_frames)
+                beam = beam_size or s.stream_beam_size
+                words = self._decode(encoder_output, tokenizer, prompt, num_frames, beam)
         except Exception as exc:
             raise BackendError("speech recognition", str(exc)) from exc
         text_language = "en" if s.task == "translate" else None
@@ -170,7 +172,7 @@ class FasterWhisperRecognizer:
         return token[2:-2], float(probability)  # "<|de|>" -> "de"
 
     def _decode(
-        self, encoder_output: Any, tokenizer: Any, prompt: str, num_frames: int
+        self, encoder_output: Any, tokenizer: Any, prompt: str, num_frames: int, beam_size: int
     ) -> list[Word]:
         """Decode one window and time its words, relative to the buffer start.
 
@@ -184,7 +186,7 @@ class FasterWhisperRecognizer:
             self._suppress = list(get_suppressed_tokens(tokenizer, (-1,)) or ())
         return decode_words(
             self._model, encoder_output, tokenizer, prompt, num_frames, self._settings,
-            beam_size=self._settings.stream_beam_size, suppress=self._suppress,
+            beam_size=beam_size, suppress=self._suppress,
         )  # fmt: skip
 
 

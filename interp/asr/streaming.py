@@ -17,6 +17,10 @@ How an utterance flows:
 * Committed words gather in the open segment.  A sentence end closes it as a
   ``CommittedSegment`` (a final); so does the end of the utterance, which commits
   whatever the last pass still held.
+* When the caller says recognition is falling behind (``feed``'s ``lag_s``), the
+  passes hurry: a smaller beam and longer steps, until the lag is back down.  The
+  words get a little worse for a while; the alternative is captions that fall
+  further and further behind.
 * After each final the buffer is trimmed to the end of the sentence once it is long
   enough, and always before it passes ``max_buffer_s``: memory stays flat.
 """
@@ -83,6 +87,9 @@ class StreamingTranscriber:
         self.fed_samples = 0
         self.passes = 0
         """Recognition passes run so far (for measurements)."""
+        self.hurried = False
+        """Passes are hurried now: recognition fell ``hurry_lag_s`` behind."""
+        self.hurried_passes = 0
         self._pending = np.zeros(0, dtype=np.float32)
         self._window_index = 0
         self._preroll: deque[Samples] = deque(maxlen=self._pad_windows or 1)
@@ -99,8 +106,13 @@ class StreamingTranscriber:
         """Audio held for recognition now (the memory the core keeps)."""
         return len(self._buffer) / SAMPLE_RATE
 
-    def feed(self, audio: Samples) -> list[TextEvent]:
-        """Consume the next samples of the session; return the events they cause."""
+    def feed(self, audio: Samples, lag_s: float = 0.0) -> list[TextEvent]:
+        """Consume the next samples of the session; return the events they cause.
+
+        ``lag_s``: how long the oldest of these samples waited to be fed, as the
+        caller measures it; it decides whether the passes hurry.
+        """
+        self._update_hurry(lag_s)
         self.fed_samples += len(audio)
         data = np.concatenate([self._pending, np.asarray(audio, dtype=np.float32)])
         count = len(data) // WINDOW_SAMPLES
@@ -194,13 +206,25 @@ class StreamingTranscriber:
         """No pass has run in this utterance yet."""
         return self._last_pass_sample == self._speech_start_sample
 
+    def _update_hurry(self, lag_s: float) -> None:
+        limit = self._asr.hurry_lag_s
+        if limit <= 0:
+            return
+        if lag_s >= limit:
+            self.hurried = True
+        elif lag_s < limit / 2:  # hysteresis: no flapping at the limit
+            self.hurried = False
+
     def _pass_due(self) -> bool:
         heard = self._buffer.end_sample - self._speech_start_sample
         if heard < self._first_pass_samples:
             return False
         if self._no_pass_yet:
             return True
-        return self._buffer.end_sample - self._last_pass_sample >= self._step_samples
+        step = self._step_samples
+        if self.hurried:
+            step = int(step * self._asr.hurried_step_factor)
+        return self._buffer.end_sample - self._last_pass_sample >= step
 
     # -- recognition -------------------------------------------------------------
 
@@ -213,6 +237,7 @@ class StreamingTranscriber:
         """One pass over the buffer; ``speech_end`` is set on the utterance's last."""
         final = speech_end is not None
         self.passes += 1
+        self.hurried_passes += self.hurried
         first_pass = self._no_pass_yet
         self._last_pass_sample = self._buffer.end_sample
         asked = self._language
@@ -242,6 +267,7 @@ class StreamingTranscriber:
             prompt="" if judge_alone else self._prompt(offset),
             choose_language=self._settle_language,
             full_window=judge_alone,
+            beam_size=self._asr.hurried_beam_size if self.hurried else None,
         )
         if asked is not None:
             self._pass_language = asked

@@ -12,6 +12,7 @@ the open utterance is flushed into a final before :func:`run_live` returns.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -73,7 +74,7 @@ async def run_live(
     the audio recognised so far after each pass.  Once ``stop`` is set the source is
     ended, what it delivered is recognised, and the open utterance is flushed.
     """
-    queue: asyncio.Queue[AudioChunk | None] = asyncio.Queue(queue_chunks)
+    queue: asyncio.Queue[tuple[AudioChunk, float] | None] = asyncio.Queue(queue_chunks)
     received = 0
 
     async def capture() -> None:
@@ -83,7 +84,7 @@ async def run_live(
                 received += len(chunk.samples)
                 if on_audio is not None:
                     on_audio(chunk)
-                await queue.put(chunk)
+                await queue.put((chunk, time.monotonic()))
         finally:
             # Also when a stop cancelled this task: recognition then sees the end.
             await queue.put(_END)
@@ -96,10 +97,13 @@ async def run_live(
             while not queue.empty():
                 blocks.append(queue.get_nowait())
             finished = blocks[-1] is _END
-            samples = [b.samples for b in blocks if b is not None]
+            samples = [b[0].samples for b in blocks if b is not None]
             if samples:
                 audio = np.concatenate(samples)
-                events = await worker.run(transcriber.feed, audio)
+                first = blocks[0]
+                # How long the oldest audio waited: the passes hurry when it is long.
+                lag = time.monotonic() - first[1] if first is not None else 0.0
+                events = await worker.run(transcriber.feed, audio, lag)
                 fed += len(audio)
                 if on_progress is not None:
                     on_progress(fed / SAMPLE_RATE)

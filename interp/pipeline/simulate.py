@@ -23,7 +23,7 @@ from ..events import TextEvent
 
 
 class StreamingCore(Protocol):
-    def feed(self, audio: Samples) -> list[TextEvent]: ...
+    def feed(self, audio: Samples, lag_s: float = 0.0) -> list[TextEvent]: ...
     def flush(self) -> list[TextEvent]: ...
 
 
@@ -93,7 +93,9 @@ def simulate_realtime(
             arrived = min(total, fed + chunk)
             now = max(now, arrived / SAMPLE_RATE)
         began = clock()
-        events = transcriber.feed(audio[fed:arrived])
+        # How long the oldest chunk fed has waited since it arrived (at its end).
+        waited = max(0.0, now - min(total, fed + chunk) / SAMPLE_RATE)
+        events = transcriber.feed(audio[fed:arrived], lag_s=waited)
         fed = arrived
         now += clock() - began
         if on_feed is not None:

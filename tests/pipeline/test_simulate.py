@@ -19,9 +19,11 @@ class RecordingCore:
 
     def __init__(self) -> None:
         self.fed: list[int] = []
+        self.lags: list[float] = []
 
-    def feed(self, audio: np.ndarray) -> list[TextEvent]:
+    def feed(self, audio: np.ndarray, lag_s: float = 0.0) -> list[TextEvent]:
         self.fed.append(len(audio))
+        self.lags.append(lag_s)
         end = sum(self.fed) / 16_000
         return [CommittedSegment(len(self.fed), "en", "x", end, end, end)]
 
@@ -66,6 +68,17 @@ def test_slow_core_catches_up_in_bigger_feeds() -> None:
     list(simulate_realtime(core, audio, 100, clock=TickingClock(0.5)))  # 0.25 s a feed
     assert min(core.fed[1:-1]) >= 16_000 * 0.2  # the audio that arrived meanwhile
     assert len(core.fed) < 50
+    # The oldest chunk of each feed waited for it about one feed's cost (0.25 s),
+    # less up to one chunk (it arrived during the feed before).
+    assert core.lags[0] == 0.0
+    assert all(0.1 <= lag <= 0.3 for lag in core.lags[1:-1])
+
+
+def test_a_fast_core_is_told_it_does_not_lag() -> None:
+    core = RecordingCore()
+    list(simulate_realtime(core, np.zeros(16_000 * 3, dtype=np.float32), 100,
+                           clock=TickingClock(0.0)))  # fmt: skip
+    assert max(core.lags) < 1e-6
 
 
 class PassingCore:
@@ -79,7 +92,7 @@ class PassingCore:
         self._busy_s = busy_s
         self._waiting = 0
 
-    def feed(self, audio: np.ndarray) -> list[TextEvent]:
+    def feed(self, audio: np.ndarray, lag_s: float = 0.0) -> list[TextEvent]:
         import time
 
         self.fed.append(len(audio))

@@ -61,19 +61,22 @@ def transcribe(
     vad: VadSettings = VAD,
     prompt_prefix: str = "",
     onset_windows: int = 1,
+    lags: list[float] | None = None,
     **recognizer_options: object,
 ) -> Run:
-    """Feed ``script`` in chunks of the sizes ``chunks`` cycles through, then flush."""
+    """Feed ``script`` in chunks of the sizes ``chunks`` cycles through, then flush;
+    each feed tells the lag ``lags`` cycles through (none: 0)."""
     recognizer = FakeRecognizer.for_script(script, **recognizer_options)
     speech_prob = FakeSpeechProb(onset_windows)
     transcriber = StreamingTranscriber(recognizer, speech_prob, asr, vad, prompt_prefix)
     events: list[TextEvent] = []
     sizes: list[float] = []
     position = 0
+    lag_cycle = itertools.cycle(lags or [0.0])
     for size in itertools.cycle(chunks):
         if position >= len(script.audio):
             break
-        events += transcriber.feed(script.audio[position : position + size])
+        events += transcriber.feed(script.audio[position : position + size], next(lag_cycle))
         sizes.append(transcriber.buffer_seconds)
         position += size
     events += transcriber.flush()
@@ -257,6 +260,62 @@ def test_a_late_voice_detector_loses_nothing(
     assert_same_cues(run.cues(), expected_cues(script))
     reference = transcribe(script, REFERENCE_CHUNKS, vad=vad, onset_windows=onset_windows)
     assert_same_cues(run.cues(), reference.cues())
+
+
+@SLOW
+@given(spoken_scripts(), chunkings, st.lists(st.sampled_from([0.0, 0.8, 2.0, 9.0]), min_size=1))
+def test_hurried_passes_give_the_same_finals(
+    script: Script, chunks: list[int], lags: list[float]
+) -> None:
+    # A hurried pass asks for a smaller beam and comes after a longer step; with a
+    # recogniser that hears the same at any beam, the finals are the script's.
+    run = transcribe(script, chunks, lags=lags)
+    assert_invariants(run)
+    assert_same_cues(run.cues(), expected_cues(script))
+    assert set(run.recognizer.beams) <= {None, ASR.hurried_beam_size}
+
+
+def test_passes_hurry_while_recognition_lags_and_calm_down_after() -> None:
+    builder = ScriptBuilder().silence_ms(500)
+    for k in range(40):
+        builder.word_ms(f" w{k}", 300).silence_ms(50)
+    script = builder.word_ms(" end.", 300).silence_ms(1000).build()
+    recognizer = FakeRecognizer.for_script(script)
+    transcriber = StreamingTranscriber(recognizer, FakeSpeechProb(), ASR, VAD)
+    chunk = 1_600  # 100 ms
+    limit = ASR.hurry_lag_s
+    # The lag each 100 ms feed reports: none, then far behind, then between the
+    # limit and half of it (still hurried), then well under half (calm again).
+    phases = [(0.0, 30), (limit + 1, 40), (limit * 0.75, 20), (limit * 0.25, 30)]
+    position, beams_by_phase, hurried_by_phase = 0, [], []
+    for lag, feeds in phases:
+        before = len(recognizer.beams)
+        states = []
+        for _ in range(feeds):
+            transcriber.feed(script.audio[position : position + chunk], lag)
+            position += chunk
+            states.append(transcriber.hurried)
+        beams_by_phase.append(set(recognizer.beams[before:]))
+        hurried_by_phase.append(set(states))
+    assert hurried_by_phase == [{False}, {True}, {True}, {False}]
+    assert beams_by_phase[0] == {None}
+    assert beams_by_phase[1] == {ASR.hurried_beam_size}
+    assert beams_by_phase[3] == {None}
+    assert transcriber.hurried_passes == len(
+        [b for b in recognizer.beams if b == ASR.hurried_beam_size]
+    )
+
+
+def test_hurried_steps_are_longer() -> None:
+    script = run_on_script(seed=7, seconds=20)
+    calm = transcribe(script, [1_600])
+    hurried = transcribe(script, [1_600], lags=[ASR.hurry_lag_s])
+    ratio = calm.transcriber.passes / hurried.transcriber.passes
+    assert ratio == pytest.approx(ASR.hurried_step_factor, rel=0.25)
+    off = replace(ASR, hurry_lag_s=0.0)
+    assert transcribe(script, [1_600], asr=off, lags=[60.0]).recognizer.beams == (
+        calm.recognizer.beams
+    )
 
 
 def test_speech_padding_covers_a_late_onset() -> None:
