@@ -278,8 +278,11 @@ class StreamingTranscriber:
             Word(w.start + offset, w.end + offset, w.text, w.probability)
             for w in cut_repeated_tail(cut_repetition_loop(heard))
         ]
-        # The first pass's half second is a guess (see below): it never commits.
-        audio_end = None if first_pass else self._buffer.end_sample / SAMPLE_RATE
+        # One pass alone commits nothing while its words may be a guess: the first
+        # pass's half second (see below), or a language not yet settled (a pass that
+        # assumed the previous speaker's Spanish for German speech).
+        one_pass_enough = not first_pass and self._language is not None
+        audio_end = self._buffer.end_sample / SAMPLE_RATE if one_pass_enough else None
         committed = self._agreement.insert(words, audio_end)
         if speech_end is not None:
             committed += self._agreement.flush(speech_end)

@@ -27,6 +27,8 @@ from tests.fakes import (
 )
 
 ASR = AsrSettings()
+HURRY = replace(ASR, hurry_lag_s=1.5)
+"""Passes that hurry once recognition lags 1.5 s (off by default)."""
 VAD = VadSettings()
 SLOW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -269,10 +271,10 @@ def test_hurried_passes_give_the_same_finals(
 ) -> None:
     # A hurried pass asks for a smaller beam and comes after a longer step; with a
     # recogniser that hears the same at any beam, the finals are the script's.
-    run = transcribe(script, chunks, lags=lags)
+    run = transcribe(script, chunks, asr=HURRY, lags=lags)
     assert_invariants(run)
     assert_same_cues(run.cues(), expected_cues(script))
-    assert set(run.recognizer.beams) <= {None, ASR.hurried_beam_size}
+    assert set(run.recognizer.beams) <= {None, HURRY.hurried_beam_size}
 
 
 def test_passes_hurry_while_recognition_lags_and_calm_down_after() -> None:
@@ -281,9 +283,9 @@ def test_passes_hurry_while_recognition_lags_and_calm_down_after() -> None:
         builder.word_ms(f" w{k}", 300).silence_ms(50)
     script = builder.word_ms(" end.", 300).silence_ms(1000).build()
     recognizer = FakeRecognizer.for_script(script)
-    transcriber = StreamingTranscriber(recognizer, FakeSpeechProb(), ASR, VAD)
+    transcriber = StreamingTranscriber(recognizer, FakeSpeechProb(), HURRY, VAD)
     chunk = 1_600  # 100 ms
-    limit = ASR.hurry_lag_s
+    limit = HURRY.hurry_lag_s
     # The lag each 100 ms feed reports: none, then far behind, then between the
     # limit and half of it (still hurried), then well under half (calm again).
     phases = [(0.0, 30), (limit + 1, 40), (limit * 0.75, 20), (limit * 0.25, 30)]
@@ -299,23 +301,21 @@ def test_passes_hurry_while_recognition_lags_and_calm_down_after() -> None:
         hurried_by_phase.append(set(states))
     assert hurried_by_phase == [{False}, {True}, {True}, {False}]
     assert beams_by_phase[0] == {None}
-    assert beams_by_phase[1] == {ASR.hurried_beam_size}
+    assert beams_by_phase[1] == {HURRY.hurried_beam_size}
     assert beams_by_phase[3] == {None}
     assert transcriber.hurried_passes == len(
-        [b for b in recognizer.beams if b == ASR.hurried_beam_size]
+        [b for b in recognizer.beams if b == HURRY.hurried_beam_size]
     )
 
 
 def test_hurried_steps_are_longer() -> None:
     script = run_on_script(seed=7, seconds=20)
-    calm = transcribe(script, [1_600])
-    hurried = transcribe(script, [1_600], lags=[ASR.hurry_lag_s])
+    calm = transcribe(script, [1_600], asr=HURRY)
+    hurried = transcribe(script, [1_600], asr=HURRY, lags=[HURRY.hurry_lag_s])
     ratio = calm.transcriber.passes / hurried.transcriber.passes
-    assert ratio == pytest.approx(ASR.hurried_step_factor, rel=0.25)
-    off = replace(ASR, hurry_lag_s=0.0)
-    assert transcribe(script, [1_600], asr=off, lags=[60.0]).recognizer.beams == (
-        calm.recognizer.beams
-    )
+    assert ratio == pytest.approx(HURRY.hurried_step_factor, rel=0.25)
+    # Off (the default), no lag makes a pass hurry.
+    assert transcribe(script, [1_600], lags=[60.0]).recognizer.beams == calm.recognizer.beams
 
 
 def test_speech_padding_covers_a_late_onset() -> None:
