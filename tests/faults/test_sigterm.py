@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 def test_sigterm_ends_the_session_gracefully(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Time enough for the record pass to finish the stopped session's utterances.
+    # The record pass on, with time enough to finish the stopped session's utterances.
+    monkeypatch.setenv("INTERP_ASR__RECORD_PASS", "true")
     monkeypatch.setenv("INTERP_SERVER__STOP_TIMEOUT_S", str(scaled(60)))
     port = free_port()
     server = start_server(port, tmp_path, "--source", str(RECORDING), "--token", "t")
