@@ -160,6 +160,40 @@ def record_pass(
     return " ".join(records.get(f.segment, f.text) for f in finals), spent / max(1, len(finals))
 
 
+def offline_result(
+    rec: Recording, settings: config.Settings, model: Any, audio: np.ndarray
+) -> Result:
+    """A recording's result with its offline transcription measured."""
+    duration = len(audio) / SAMPLE_RATE
+    result = Result(rec.path.name, rec.lang, rec.kind, round(duration, 1))
+    result.reference_words = len(normalise_text(rec.reference).split()) or 1
+    began = time.perf_counter()
+    offline = list(transcribe_offline(model, audio, settings.asr))
+    result.offline_rtf = (time.perf_counter() - began) / duration
+    result.offline_text = " ".join(s.text for s in offline)
+    result.offline_wer = wer(rec.reference, result.offline_text)
+    return result
+
+
+def measure_stream(
+    result: Result, rec: Recording, settings: config.Settings, model: Any, audio: np.ndarray
+) -> list[tuple[Any, float]]:
+    """Run the live pipeline on ``audio`` and fill the result's streaming fields."""
+    events, first_seen, compute = run_stream(settings, model, audio, rec.lang)
+    finals = [(e, at) for e, at in events if isinstance(e, CommittedSegment)]
+    result.stream_rtf = compute / (len(audio) / SAMPLE_RATE)
+    result.stream_text = " ".join(f.text for f, _ in finals)
+    result.stream_wer = wer(rec.reference, result.stream_text)
+    result.final_latencies = [round(at - f.end, 3) for f, at in finals]
+    result.first_texts = [round(v, 3) for v in first_seen.values()]
+    result.finals = len(finals)
+    result.final_latency_median_s = statistics.median(result.final_latencies or [float("nan")])
+    result.final_latency_p95_s = percentile(result.final_latencies, 95)
+    result.first_text_median_s = statistics.median(result.first_texts or [float("nan")])
+    result.first_text_max_s = max(result.first_texts or [float("nan")])
+    return events
+
+
 def bench_file(
     rec: Recording,
     settings: config.Settings,
@@ -170,34 +204,15 @@ def bench_file(
     import dataclasses
 
     audio = decode_file(rec.path)
-    duration = len(audio) / SAMPLE_RATE
     if fixed_language:
         settings = dataclasses.replace(
             settings, asr=dataclasses.replace(settings.asr, language=rec.lang)
         )
-    result = Result(rec.path.name, rec.lang, rec.kind, round(duration, 1))
-    result.reference_words = len(normalise_text(rec.reference).split()) or 1
-    began = time.perf_counter()
-    offline = list(transcribe_offline(model, audio, settings.asr))
-    result.offline_rtf = (time.perf_counter() - began) / duration
-    result.offline_text = " ".join(s.text for s in offline)
-    result.offline_wer = wer(rec.reference, result.offline_text)
-
-    events, first_seen, compute = run_stream(settings, model, audio, rec.lang)
-    finals = [(e, at) for e, at in events if isinstance(e, CommittedSegment)]
-    result.stream_rtf = compute / duration
-    result.stream_text = " ".join(f.text for f, _ in finals)
-    result.stream_wer = wer(rec.reference, result.stream_text)
+    result = offline_result(rec, settings, model, audio)
+    events = measure_stream(result, rec, settings, model, audio)
     if with_record:
         result.record_text, result.record_s_per_final = record_pass(settings, model, audio, events)
         result.record_wer = wer(rec.reference, result.record_text)
-    result.final_latencies = [round(at - f.end, 3) for f, at in finals]
-    result.first_texts = [round(v, 3) for v in first_seen.values()]
-    result.finals = len(finals)
-    result.final_latency_median_s = statistics.median(result.final_latencies or [float("nan")])
-    result.final_latency_p95_s = percentile(result.final_latencies, 95)
-    result.first_text_median_s = statistics.median(result.first_texts or [float("nan")])
-    result.first_text_max_s = max(result.first_texts or [float("nan")])
     result.rss_mb = psutil.Process().memory_info().rss / 1e6
     return result
 
@@ -211,55 +226,38 @@ def sweep(
     kind = type(getattr(settings.asr, key))
     runs = {value: dataclasses.replace(settings, asr=dataclasses.replace(
         settings.asr, **{key: kind(value)})) for value in values}  # fmt: skip
-    rows: dict[str, dict[str, Any]] = {
-        v: {"errors": {}, "finals": [], "firsts": []} for v in values
-    }
-    offline_errors: dict[str, float] = {}
-    words: dict[str, int] = {}
+    results: dict[str, list[Result]] = {value: [] for value in values}
     for rec in recordings:
         audio = decode_file(rec.path)
-        count = len(normalise_text(rec.reference).split()) or 1
-        words[rec.lang] = words.get(rec.lang, 0) + count
-        offline = " ".join(s.text for s in transcribe_offline(model, audio, settings.asr))
-        offline_errors[rec.lang] = (
-            offline_errors.get(rec.lang, 0.0) + wer(rec.reference, offline) * count
-        )
-        line = [f"{rec.path.name[:24]:<24} offline {wer(rec.reference, offline):.3f}"]
+        offline = offline_result(rec, settings, model, audio)
+        line = [f"{rec.path.name[:24]:<24} offline {offline.offline_wer:.3f}"]
         for value, run in runs.items():
-            events, first_seen, _ = run_stream(run, model, audio, rec.lang)
-            text = " ".join(e.text for e, _ in events if isinstance(e, CommittedSegment))
-            error = wer(rec.reference, text)
-            row = rows[value]
-            row["errors"][rec.lang] = row["errors"].get(rec.lang, 0.0) + error * count
-            row["finals"] += [at - e.end for e, at in events if isinstance(e, CommittedSegment)]
-            row["firsts"] += list(first_seen.values())
-            line.append(f"{key}={value} {error:.3f}")
+            result = dataclasses.replace(offline)
+            measure_stream(result, rec, run, model, audio)
+            results[value].append(result)
+            line.append(f"{key}={value} {result.stream_wer:.3f}")
         print("  ".join(line), flush=True)
     table = []
     print(f"\nsweep of {key} (word-weighted WER per language; ratio to offline; seconds)")
     for value in values:
-        row = rows[value]
-        langs = {lang: round(row["errors"][lang] / words[lang], 4) for lang in sorted(words)}
-        total = sum(row["errors"].values()) / sum(words.values())
-        offline_total = sum(offline_errors.values()) / sum(words.values())
+        summary = summarise(results[value])
+        langs = sorted(lang for lang in summary if lang != "all")
+        words = sum(r.reference_words for r in results[value])
+        total = sum(r.stream_wer * r.reference_words for r in results[value]) / words
+        offline_total = sum(r.offline_wer * r.reference_words for r in results[value]) / words
         entry = {
             key: value,
             "wer": round(total, 4),
             "ratio": round(total / offline_total, 3) if offline_total else None,
-            "wer_by_language": langs,
-            "ratio_by_language": {
-                lang: round(langs[lang] / (offline_errors[lang] / words[lang]), 3)
-                if offline_errors[lang]
-                else None
-                for lang in langs
-            },
-            "first_text_median_s": round(statistics.median(row["firsts"]), 3),
-            "final_latency_median_s": round(statistics.median(row["finals"]), 3),
-            "final_latency_p95_s": round(percentile(row["finals"], 95), 3),
+            "wer_by_language": {lang: summary[lang]["stream_wer"] for lang in langs},
+            "ratio_by_language": {lang: summary[lang]["ratio"] for lang in langs},
+            "first_text_median_s": summary["all"]["first_text_median_s"],
+            "final_latency_median_s": summary["all"]["final_latency_median_s"],
+            "final_latency_p95_s": summary["all"]["final_latency_p95_s"],
         }
         table.append(entry)
         print(json.dumps(entry))
-    offline_langs = {lang: round(offline_errors[lang] / words[lang], 4) for lang in sorted(words)}
+    offline_langs = {lang: summary[lang]["offline_wer"] for lang in langs}
     print(json.dumps({"offline_wer_by_language": offline_langs}))
     return table
 

@@ -17,10 +17,9 @@ How an utterance flows:
 * Committed words gather in the open segment.  A sentence end closes it as a
   ``CommittedSegment`` (a final); so does the end of the utterance, which commits
   whatever the last pass still held.
-* When the caller says recognition is falling behind (``feed``'s ``lag_s``), the
-  passes hurry: a smaller beam and longer steps, until the lag is back down.  The
-  words get a little worse for a while; the alternative is captions that fall
-  further and further behind.
+* With ``hurry_lag_s`` set (off by default: it measured no gain), when the caller
+  says recognition is falling behind (``feed``'s ``lag_s``), the passes hurry: a
+  smaller beam and longer steps, until the lag is back down.
 * After each final the buffer is trimmed to the end of the sentence once it is long
   enough, and always before it passes ``max_buffer_s``: memory stays flat.
 """
